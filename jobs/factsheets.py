@@ -1,0 +1,75 @@
+"""Building factsheet PDFs in the worker."""
+
+import logging
+import os
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from portal.clock import utcnow
+from portal.domain import audit
+from portal.domain.delivery import active_request
+from portal.domain.report import build_report
+from portal.models import FactsheetJob
+
+from . import data_dir, job
+from .factsheet_pdf import render_factsheet
+
+logger = logging.getLogger(__name__)
+
+
+def _delivery_text(job_row: FactsheetJob) -> str:
+    request = active_request(job_row.school, job_row.school_year)
+    if request is None:
+        return _("Er is voor dit schooljaar geen levering aangevraagd.")
+    if request.status == "delivered":
+        return _("Geleverd op %(date)s.", date=request.delivered_at.strftime("%d-%m-%Y"))
+    return _(
+        "Levering aangevraagd voor %(date)s (status: %(status)s).",
+        date=request.leverdatum.strftime("%d-%m-%Y"),
+        status=request.status,
+    )
+
+
+@job
+def build_factsheet(job_id: int) -> str:
+    """Build the PDF of a factsheet job and return its path relative to the data folder.
+
+    The PDF is written under a temporary name and renamed when complete, so a download
+    never sees a half-written file.
+    """
+    job_row = FactsheetJob.get_by_id(job_id)
+    job_row.status = "running"
+    job_row.save(only=[FactsheetJob.status])
+    logger.info(
+        "factsheet job=%s school=%s year=%s started",
+        job_id,
+        job_row.school_id,
+        job_row.school_year.name,
+    )
+    try:
+        report = build_report(
+            [job_row.school], job_row.school_year, current_app.config["SUPPRESSION_THRESHOLD"]
+        )
+        pdf = render_factsheet(report, job_row.school.name, _delivery_text(job_row))
+        relative = f"factsheets/{job_row.school.code}-{job_row.school_year.name}-{job_id}.pdf"
+        target = data_dir() / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".pdf.partial")
+        partial.write_bytes(pdf)
+        os.replace(partial, target)
+    except Exception as error:
+        logger.exception("factsheet job=%s failed", job_id)
+        job_row.status = "failed"
+        job_row.error = type(error).__name__
+        job_row.finished_at = utcnow()
+        job_row.save()
+        raise
+
+    job_row.status = "done"
+    job_row.file_path = relative
+    job_row.finished_at = utcnow()
+    job_row.save()
+    audit.record("factsheet.built", None, job_row.school, job_row, bytes=len(pdf))
+    logger.info("factsheet job=%s done bytes=%d", job_id, len(pdf))
+    return relative

@@ -1,0 +1,158 @@
+"""The Monitoring Sociale Veiligheid portal: create_app() builds the Flask application."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask, render_template, request
+from flask_babel import format_date, format_datetime, format_decimal, format_percent
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from redis import Redis
+
+from .config import load_config
+from .extensions import babel, csrf, htmx, login_manager
+from .models import User, db, open_database
+
+ROOT = Path(__file__).resolve().parent.parent
+logger = logging.getLogger(__name__)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Log key=value records to stderr once per process."""
+    root = logging.getLogger()
+    if any(getattr(h, "_portal", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler._portal = True
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application; nothing connects until a request or command needs it."""
+    config = load_config(test_config)
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(config)
+    configure_logging(app.config.get("LOG_LEVEL", "INFO"))
+    app.config["PORTAL_DATA_DIR"].mkdir(parents=True, exist_ok=True)
+
+    db.initialize(open_database(app.config["DATABASE_URL"]))
+    app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"])
+
+    babel.init_app(app, locale_selector=lambda: "nl", timezone_selector=lambda: "Europe/Amsterdam")
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Log in om deze pagina te zien.")
+    login_manager.login_message_category = "info"
+
+    _register_database_hooks(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    return User.get_or_none((User.id == int(user_id)) & (User.active == True))  # noqa: E712
+
+
+def _register_database_hooks(app: Flask) -> None:
+    @app.before_request
+    def open_connection():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def close_connection(exc):
+        if not db.is_closed():
+            db.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .auth.routes import bp as auth_bp
+    from .board.routes import bp as board_bp
+    from .delivery.routes import bp as delivery_bp
+    from .factsheets.routes import bp as factsheets_bp
+    from .health.routes import bp as health_bp
+    from .management.routes import bp as management_bp
+    from .monitoring.routes import bp as monitoring_bp
+
+    for blueprint in (
+        auth_bp,
+        management_bp,
+        monitoring_bp,
+        delivery_bp,
+        board_bp,
+        factsheets_bp,
+        health_bp,
+    ):
+        app.register_blueprint(blueprint)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    messages = {
+        400: _l("Het verzoek is ongeldig. Ga terug en probeer het opnieuw."),
+        403: _l("U hebt geen toegang tot deze pagina."),
+        404: _l("Deze pagina bestaat niet, of u hebt er geen toegang toe."),
+        405: _l("Deze actie is op deze pagina niet mogelijk."),
+        413: _l("Het verstuurde bestand of formulier is te groot."),
+        500: _l(
+            "Er ging iets mis in het portaal. Probeer het later opnieuw of neem contact op met de helpdesk."
+        ),
+    }
+
+    def render_error(status: int, message=None):
+        template = "errors/_error.html" if request.htmx else "errors/error.html"
+        return render_template(template, status=status, message=message or messages[status]), status
+
+    for status in (400, 403, 404, 405, 413):
+        app.register_error_handler(status, lambda error, status=status: render_error(status))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(
+            400,
+            _l(
+                "Het formulier is verlopen of ongeldig. Laad de pagina opnieuw en probeer het nog eens."
+            ),
+        )
+
+    @app.errorhandler(500)
+    def server_error(error):
+        logger.error("unhandled error path=%s", request.path)
+        return render_error(500)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    htmx_file = ROOT / "static" / "vendor" / "htmx.min.js"
+
+    @app.context_processor
+    def inject_globals():
+        from .clock import today
+
+        return {"htmx_available": htmx_file.exists(), "portal_today": today()}
+
+    from .delivery.messages import status_label
+
+    app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.filters["datum"] = lambda d: format_date(d, "d MMMM y") if d else "–"
+    app.jinja_env.filters["tijdstip"] = lambda t: (
+        format_datetime(t, "d MMMM y 'om' HH:mm") if t else "–"
+    )
+    app.jinja_env.filters["getal"] = lambda v, fmt="0.00": (
+        format_decimal(v, fmt) if v is not None else "–"
+    )
+    app.jinja_env.filters["procent"] = lambda v: format_percent(v, "0%") if v is not None else "–"

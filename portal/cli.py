@@ -1,0 +1,186 @@
+"""The `portal` command: database, demo data, worker, deliveries and the all-in-one server."""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+from datetime import date
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .models import User, db
+
+logger = logging.getLogger(__name__)
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+def main() -> None:
+    cli = FlaskGroup(
+        create_app=_create_app,
+        add_default_commands=False,
+        load_dotenv=False,
+        help="Portaal Monitoring Sociale Veiligheid.",
+    )
+    cli(prog_name="portal")
+
+
+def migrate_database() -> list[str]:
+    """Apply every pending migration; return the names applied."""
+    from pathlib import Path
+
+    from playhouse.migrations import Runner
+
+    directory = Path(__file__).parent / "models" / "migrations"
+    with db.connection_context():
+        return Runner(db.obj, str(directory)).up()
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.group("db")
+    def db_group():
+        """Database schema."""
+
+    @db_group.command("upgrade")
+    @with_appcontext
+    def db_upgrade():
+        """Apply pending migrations."""
+        applied = migrate_database()
+        click.echo(f"applied: {', '.join(applied)}" if applied else "database is up to date")
+
+    @app.cli.command("demo-data")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when accounts already exist.")
+    @with_appcontext
+    def demo_data(if_empty: bool):
+        """Fill the database with deterministic demo boards, schools, accounts and answers."""
+        from .demo import load_demo_data
+
+        migrate_database()
+        with db.connection_context():
+            if if_empty and User.select().exists():
+                click.echo("demo data already present")
+                return
+            summary = load_demo_data(current_app.config["PORTAL_DEMO_PASSWORD"])
+        click.echo(f"demo data loaded: {summary}")
+
+    @app.cli.command("worker")
+    @click.option("--scheduler/--no-scheduler", default=True, help="Also run the periodic jobs.")
+    @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+    @with_appcontext
+    def worker(scheduler: bool, burst: bool):
+        """Run an RQ worker for the portal queue."""
+        from jobs.worker import run_worker
+
+        run_worker(current_app._get_current_object(), with_scheduler=scheduler, burst=burst)
+
+    @app.cli.group("deliveries")
+    def deliveries_group():
+        """Deliveries to the Inspectie."""
+
+    @deliveries_group.command("run-due")
+    @click.option(
+        "--as-of",
+        "as_of",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        help="Deliver as if today were this date (YYYY-MM-DD, Amsterdam).",
+    )
+    @with_appcontext
+    def run_due_command(as_of):
+        """Deliver every approved request whose leverdatum has come."""
+        from jobs.deliveries import default_transport
+        from portal.clock import today
+        from portal.domain.delivery import run_due
+
+        day: date = as_of.date() if as_of else today()
+        with db.connection_context():
+            delivered = run_due(day, default_transport())
+        click.echo(f"{len(delivered)} delivered as of {day.isoformat()}: {delivered}")
+
+    @app.cli.command("serve")
+    @click.option("--port", type=int, envvar="PORT", default=5000, show_default=True)
+    @click.option(
+        "--web-workers", type=int, default=2, show_default=True, help="gunicorn processes"
+    )
+    @with_appcontext
+    def serve(port: int, web_workers: int):
+        """Run everything on this machine: migrations, demo data, Redis, a worker, the web server."""
+        _serve(current_app._get_current_object(), port, web_workers)
+
+
+DEMO_LOGINS = (
+    ("school@demo.test", "schoolmedewerker"),
+    ("bestuur@demo.test", "bestuurssecretaris"),
+    ("helpdesk@demo.test", "helpdesk"),
+    ("beheer@demo.test", "beheerder"),
+)
+
+
+def _serve(app: Flask, port: int, web_workers: int) -> None:
+    from .demo import load_demo_data
+    from .embedded_redis import EmbeddedRedis
+
+    data_dir = app.config["PORTAL_DATA_DIR"]
+    migrate_database()
+    with db.connection_context():
+        if not User.select().exists():
+            click.echo(f"demo data loaded: {load_demo_data(app.config['PORTAL_DEMO_PASSWORD'])}")
+
+    env = dict(os.environ)
+    env.setdefault("PORTAL_DATA_DIR", str(data_dir))
+    redis_server = None
+    if not os.environ.get("REDIS_URL"):
+        redis_server = EmbeddedRedis(data_dir).start()
+        env["REDIS_URL"] = redis_server.url
+
+    children: list[subprocess.Popen] = []
+
+    def stop(*_args):
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if redis_server is not None:
+            redis_server.stop()
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        children.append(subprocess.Popen([sys.executable, "-m", "portal", "worker"], env=env))
+        children.append(
+            subprocess.Popen(
+                [
+                    sys.executable, "-m", "gunicorn",
+                    "--workers", str(web_workers),
+                    "--bind", f"127.0.0.1:{port}",
+                    "--access-logfile", "-",
+                    "--no-control-socket",
+                    "wsgi:app",
+                ],
+                env=env,
+            )
+        )  # fmt: skip
+        click.echo(f"\nPortaal draait op http://127.0.0.1:{port}  (stoppen: Ctrl-C)")
+        password = app.config["PORTAL_DEMO_PASSWORD"]
+        click.echo(f"Demo-accounts (wachtwoord: {password}):")
+        for email, role in DEMO_LOGINS:
+            click.echo(f"  {email:<22} {role}")
+        while all(child.poll() is None for child in children):
+            try:
+                children[0].wait(1)
+            except subprocess.TimeoutExpired:
+                continue
+        click.echo("a process of the portal stopped; stopping the others", err=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()

@@ -1,0 +1,76 @@
+"""Settings of the portal: defaults for development, overridden from the environment."""
+
+import os
+import secrets
+from datetime import date
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or invalid, so the portal refuses to start."""
+
+
+def _parse_today(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise ConfigError(f"PORTAL_TODAY={value!r} is not a date in YYYY-MM-DD form") from error
+
+
+def _development_secret(data_dir: Path) -> str:
+    """Return a random key kept under the data folder, so sessions survive a restart."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config from the environment, then apply ``overrides`` (used by tests)."""
+    overrides = overrides or {}
+    env = os.environ
+    portal_env = overrides.get("PORTAL_ENV", env.get("PORTAL_ENV", "production"))
+    data_dir = Path(overrides.get("PORTAL_DATA_DIR", env.get("PORTAL_DATA_DIR", "var"))).resolve()
+
+    config = {
+        "PORTAL_ENV": portal_env,
+        "PORTAL_DATA_DIR": data_dir,
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'portal.db'}",
+        # Unset means the embedded Redis that `portal run` starts on this socket.
+        "REDIS_URL": env.get("REDIS_URL") or f"unix://{data_dir / 'redis.sock'}",
+        "PORTAL_TODAY": _parse_today(env.get("PORTAL_TODAY")),
+        "PORTAL_DEMO_PASSWORD": env.get("PORTAL_DEMO_PASSWORD", "demo"),
+        # Breakdowns with fewer respondents than this are not shown.
+        "SUPPRESSION_THRESHOLD": int(env.get("PORTAL_SUPPRESSION_THRESHOLD", "10")),
+        # A worker counts as alive in /healthz when its heartbeat is younger than this (seconds).
+        "WORKER_HEARTBEAT_MAX_AGE": 60,
+        "RQ_QUEUE": env.get("PORTAL_RQ_QUEUE", "portal"),
+        "BABEL_DEFAULT_LOCALE": "nl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    }
+    config.update(overrides)
+    if isinstance(config["PORTAL_TODAY"], str):
+        config["PORTAL_TODAY"] = _parse_today(config["PORTAL_TODAY"])
+    config["PORTAL_DATA_DIR"] = Path(config["PORTAL_DATA_DIR"])
+
+    secret = config.get("SECRET_KEY") or env.get("SECRET_KEY")
+    if not secret:
+        if config["PORTAL_ENV"] not in ("development", "testing"):
+            raise ConfigError(
+                "SECRET_KEY is not set. Set it to a long random value, or set "
+                "PORTAL_ENV=development for a local installation."
+            )
+        secret = _development_secret(config["PORTAL_DATA_DIR"])
+    config["SECRET_KEY"] = secret
+    config["TESTING"] = config["PORTAL_ENV"] == "testing" or config.get("TESTING", False)
+    return config

@@ -1,0 +1,1 @@
+"""Rules of the field that know nothing of Flask: calendar, indicators, delivery, payload."""

@@ -1,0 +1,129 @@
+"""Indicators per school, year and scale, computed from anonymous respondents.
+
+Each item's answers run from 1 to its ``answer_max``; reversed items are mirrored first
+(value becomes answer_max + 1 - value) so that a higher score is always the more
+favourable one: safer, happier, less victimised. A respondent's scale score is the mean of
+their answered items on that scale. The school's scale mean is the mean of those scores,
+and a respondent counts as positive when their score lies above the middle of the scale.
+"""
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from portal.models import SCALES, Item
+
+
+@dataclass
+class ScaleResult:
+    scale: str
+    respondents: int
+    mean: float | None
+    positive_share: float | None
+
+
+@dataclass
+class GroupResult:
+    """Figures of one leerjaar or groep; ``suppressed`` hides figures of a small group."""
+
+    name: str
+    respondents: int
+    suppressed: bool
+    scales: dict[str, ScaleResult] = field(default_factory=dict)
+
+
+@dataclass
+class OptionShare:
+    label: str
+    share: float
+
+
+@dataclass
+class ItemShares:
+    """Share of respondents per answer option of one victimisation item."""
+
+    code: str
+    text: str
+    options: list[OptionShare]
+
+
+def _scored(item: Item, value: int) -> int:
+    return item.answer_max + 1 - value if item.reversed else value
+
+
+def respondent_scale_scores(items: Sequence[Item], answers: dict) -> dict[str, float]:
+    """Return a respondent's score per scale; a scale with no answered item is left out."""
+    per_scale: dict[str, list[int]] = defaultdict(list)
+    for item in items:
+        if item.scale is None:
+            continue
+        value = answers.get(item.code)
+        if value is None:
+            continue
+        per_scale[item.scale].append(_scored(item, int(value)))
+    return {scale: sum(values) / len(values) for scale, values in per_scale.items()}
+
+
+def summarise_scales(items: Sequence[Item], answer_sets: Iterable[dict]) -> dict[str, ScaleResult]:
+    """Return mean and positive share per scale over the given answer sets."""
+    answer_max = {item.scale: item.answer_max for item in items if item.scale}
+    scores: dict[str, list[float]] = defaultdict(list)
+    for answers in answer_sets:
+        for scale, score in respondent_scale_scores(items, answers).items():
+            scores[scale].append(score)
+
+    results = {}
+    for scale in SCALES:
+        values = scores.get(scale, [])
+        if not values:
+            results[scale] = ScaleResult(scale, 0, None, None)
+            continue
+        middle = (1 + answer_max[scale]) / 2
+        positive = sum(1 for v in values if v > middle)
+        results[scale] = ScaleResult(
+            scale, len(values), sum(values) / len(values), positive / len(values)
+        )
+    return results
+
+
+def victimisation_shares(items: Sequence[Item], answer_sets: Sequence[dict]) -> list[ItemShares]:
+    """Return, per aantasting item, the share of its respondents that chose each option."""
+    shares = []
+    for item in items:
+        if item.scale != "aantasting":
+            continue
+        values = [int(a[item.code]) for a in answer_sets if a.get(item.code) is not None]
+        labels = item.labels
+        options = [
+            OptionShare(label, (values.count(i + 1) / len(values)) if values else 0.0)
+            for i, label in enumerate(labels)
+        ]
+        shares.append(ItemShares(item.code, item.text, options))
+    return shares
+
+
+def group_results(
+    items: Sequence[Item], rows: Iterable[tuple[str, str]], threshold: int
+) -> list[GroupResult]:
+    """Return results per group from (group, answers_json) rows, hiding groups under threshold."""
+    by_group: dict[str, list[dict]] = defaultdict(list)
+    for group, answers_json in rows:
+        by_group[group].append(json.loads(answers_json))
+
+    results = []
+    for name in sorted(by_group, key=_group_sort_key):
+        answer_sets = by_group[name]
+        if len(answer_sets) < threshold:
+            results.append(GroupResult(name, len(answer_sets), suppressed=True))
+            continue
+        results.append(
+            GroupResult(name, len(answer_sets), False, summarise_scales(items, answer_sets))
+        )
+    return results
+
+
+def _group_sort_key(name: str) -> tuple:
+    """Sort "groep 10" after "groep 9" by comparing the number in a group name as a number."""
+    head, _, tail = name.rpartition(" ")
+    return (head, int(tail)) if tail.isdigit() else (name, 0)

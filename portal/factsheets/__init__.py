@@ -1,0 +1,1 @@
+"""The factsheets blueprint."""

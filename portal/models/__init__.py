@@ -1,0 +1,41 @@
+"""Peewee models, one module per concept; the schema itself lives in migrations/."""
+
+from .audit import AuditEvent
+from .base import BaseModel, UTCDateTimeField, db, open_database
+from .calendar import DeliveryDate, Instrument, InstrumentYear, SchoolYear
+from .delivery import DeliveryRequest, DeliveryStatusChange
+from .factsheet import FactsheetJob
+from .organisation import SECTORS, Board, PupilCount, School
+from .survey import SCALES, ComparisonValue, Item, Questionnaire, Respondent
+from .users import ROLES, User, UserSchool
+
+ALL_MODELS = [
+    SchoolYear,
+    DeliveryDate,
+    Instrument,
+    InstrumentYear,
+    Board,
+    School,
+    PupilCount,
+    Questionnaire,
+    Item,
+    Respondent,
+    ComparisonValue,
+    User,
+    UserSchool,
+    DeliveryRequest,
+    DeliveryStatusChange,
+    FactsheetJob,
+    AuditEvent,
+]
+
+__all__ = [m.__name__ for m in ALL_MODELS] + [
+    "ALL_MODELS",
+    "BaseModel",
+    "ROLES",
+    "SCALES",
+    "SECTORS",
+    "UTCDateTimeField",
+    "db",
+    "open_database",
+]

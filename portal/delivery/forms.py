@@ -9,6 +9,7 @@ from wtforms import (
     DateField,
     EmailField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -43,10 +44,11 @@ class DeliveryForm(FlaskForm):
     level = RadioField(
         _l("Niveau van verantwoording"),
         choices=[
-            ("vestiging", _l("Alleen deze vestiging")),
-            ("brin", _l("De hele instelling (alle vestigingen van dit BRIN-nummer)")),
+            SelectChoice("vestiging", _l("Alleen deze vestiging")),
+            SelectChoice("brin", _l("De hele instelling (alle vestigingen van dit BRIN-nummer)")),
         ],
         default="vestiging",
+        invalid_choice_message=_l("Kies het niveau van verantwoording."),
         validators=[InputRequired(_l("Kies het niveau van verantwoording."))],
     )
     groups = StringField(
@@ -59,7 +61,8 @@ class DeliveryForm(FlaskForm):
     )
     representative = RadioField(
         _l("Is de steekproef representatief voor de leerlingen van de school?"),
-        choices=[("ja", _l("Ja")), ("nee", _l("Nee"))],
+        choices=[SelectChoice("ja", _l("Ja")), SelectChoice("nee", _l("Nee"))],
+        invalid_choice_message=_l("Geef aan of de steekproef representatief is."),
         validators=[InputRequired(_l("Geef aan of de steekproef representatief is."))],
     )
     representative_explanation = TextAreaField(
@@ -84,6 +87,9 @@ class DeliveryForm(FlaskForm):
         _l("Datum van de toestemming"),
         description=_l("Als JJJJ-MM-DD of DD-MM-JJJJ, bijvoorbeeld 12-03-2018."),
         format=["%Y-%m-%d", "%d-%m-%Y"],
+        invalid_value_message=_l(
+            "Vul de datum van de toestemming in als DD-MM-JJJJ, bijvoorbeeld 12-03-2018."
+        ),
         validators=[InputRequired(_l("Vul de datum van de toestemming in als DD-MM-JJJJ."))],
     )
     contact_name = StringField(
@@ -113,8 +119,8 @@ class DeliveryForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.today = today
         self.open_dates = open_dates
-        self.leverdatum.choices = [("", _l("Kies een datum"))] + [
-            (d, d.strftime("%d-%m-%Y")) for d in open_dates
+        self.leverdatum.choices = [SelectChoice("", _l("Kies een datum"))] + [
+            SelectChoice(d, d.strftime("%d-%m-%Y")) for d in open_dates
         ]
 
     def validate_leverdatum(self, field):

@@ -27,13 +27,22 @@ $(HTMX): package.json package-lock.json
 run: setup
 	PORTAL_ENV=$${PORTAL_ENV:-development} $(BIN)/portal serve
 
-# Browser tests need Debian's chromium and chromium-driver; as root they are installed here.
+# Debian packages the tests use: chromium and chromium-driver for the browser tests,
+# poppler-utils to read factsheet PDFs, and the DejaVu fonts that the PDFs embed.
+TEST_PACKAGES := chromium chromium-driver fonts-dejavu-core poppler-utils
+
+# As root the missing packages are installed here; other users are told what to install.
 browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@missing=""; \
+	for package in $(TEST_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" \
+			|| missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-dejavu-core poppler-utils; \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 		else \
-			echo "chromium not found: install Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"; exit 1; \
+			echo "missing Debian packages:$$missing (install them with: apt-get install$$missing)"; exit 1; \
 		fi; \
 	fi
 

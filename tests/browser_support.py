@@ -1,7 +1,7 @@
 """Run the real portal stack as a subprocess and find the Chromium that drives it.
 
 The browser tests start `portal serve` (gunicorn, an RQ worker with its cron scheduler)
-in a process group of its own, so that stopping it can prove that no child was left behind.
+and, when they stop it, check that none of its child processes was left behind.
 """
 
 import json
@@ -76,27 +76,52 @@ def run_portal(args: list[str], env: dict[str, str], timeout: float = 60) -> str
     return result.stdout
 
 
-def _process_group_members(group_id: int) -> list[tuple[int, str]]:
-    """Return (pid, command line) of every live, non-zombie process in a process group."""
-    members = []
+def _process_table() -> dict[int, tuple[int, str, int]]:
+    """Return pid -> (parent pid, state, start time in clock ticks) of every process."""
+    table = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
         except OSError:
             continue  # the process ended while it was being read
         # The command name in brackets may contain spaces, so split after its closing bracket.
         fields = stat[stat.rindex(")") + 2 :].split()
-        state, process_group = fields[0], int(fields[2])
-        if process_group == group_id and state != "Z":
-            members.append((int(entry.name), command))
-    return members
+        table[int(entry.name)] = (int(fields[1]), fields[0], int(fields[19]))
+    return table
+
+
+def _descendants(pid: int) -> dict[int, int]:
+    """Return pid -> start time of every live descendant of ``pid``."""
+    table = _process_table()
+    found: dict[int, int] = {}
+    parents = [pid]
+    while parents:
+        parent = parents.pop()
+        for child, (parent_pid, state, started) in table.items():
+            if parent_pid == parent and state != "Z" and child not in found:
+                found[child] = started
+                parents.append(child)
+    return found
+
+
+def _still_running(processes: dict[int, int]) -> list[tuple[int, str]]:
+    """Return (pid, command line) of the processes that live on, matched by start time."""
+    table = _process_table()
+    running = []
+    for pid, started in processes.items():
+        if pid in table and table[pid][2] == started and table[pid][1] != "Z":
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            running.append((pid, command.decode(errors="replace").strip()))
+    return running
 
 
 class PortalServer:
-    """`portal serve --port PORT` in its own process group, with its output in a log file."""
+    """`portal serve --port PORT` in a session of its own, with its output in a log file."""
 
     def __init__(self, env: dict[str, str], log_path: Path):
         self.port = free_port()
@@ -158,12 +183,13 @@ class PortalServer:
     def stop(self, timeout: float = 30) -> list[tuple[int, str]]:
         """Send SIGTERM to `portal serve` and wait for it and its children to end.
 
-        Returns the processes of its group that were still alive afterwards. They have
-        been killed with SIGKILL, and the caller should treat them as a failure.
+        The children may run in sessions of their own, so they are recorded before the
+        signal. Returns those still alive afterwards. They have been killed with SIGKILL,
+        and the caller should treat them as a failure.
         """
         if self.process is None:
             return []
-        group_id = self.process.pid
+        children = _descendants(self.process.pid)
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -174,10 +200,10 @@ class PortalServer:
 
         # Children normally end before `portal serve` exits, but a straggler gets 5 s more.
         deadline = time.monotonic() + 5
-        leftovers = _process_group_members(group_id)
+        leftovers = _still_running(children)
         while leftovers and time.monotonic() < deadline:
             time.sleep(0.1)
-            leftovers = _process_group_members(group_id)
+            leftovers = _still_running(children)
         for pid, _command in leftovers:
             try:
                 os.kill(pid, signal.SIGKILL)

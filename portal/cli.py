@@ -153,9 +153,18 @@ def _serve(app: Flask, port: int, web_workers: int) -> None:
         if redis_server is not None:
             redis_server.stop()
 
+    # Children run in their own session, so Ctrl-C reaches only this process, which then
+    # stops each child with exactly one SIGTERM. An RQ worker that receives a second signal
+    # during its warm shutdown hangs until its blocking dequeue times out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # A shell that starts this in the background may have set SIGINT to be ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        children.append(subprocess.Popen([sys.executable, "-m", "portal", "worker"], env=env))
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "portal", "worker"], env=env, start_new_session=True
+            )
+        )
         children.append(
             subprocess.Popen(
                 [
@@ -167,6 +176,7 @@ def _serve(app: Flask, port: int, web_workers: int) -> None:
                     "wsgi:app",
                 ],
                 env=env,
+                start_new_session=True,
             )
         )  # fmt: skip
         click.echo(f"\nPortaal draait op http://127.0.0.1:{port}  (stoppen: Ctrl-C)")

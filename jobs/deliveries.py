@@ -2,20 +2,19 @@
 
 import logging
 
-from portal.clock import today
-from portal.domain.delivery import run_due
-from portal.domain.transport import OutboxTransport
+from flask import current_app
 
-from . import data_dir, job
+from portal.clock import now
+from portal.domain.delivery import DeliveryPolicy, run_due
+from portal.domain.transport import make_transport
+
+from . import job
 
 logger = logging.getLogger(__name__)
 
 
-def default_transport() -> OutboxTransport:
-    return OutboxTransport(data_dir() / "outbox")
-
-
 @job
 def deliver_due() -> list[int]:
-    """Deliver every approved request whose leverdatum has come (Amsterdam date)."""
-    return run_due(today(), default_transport())
+    """Deliver every request that is due now: approved, retry time reached, or lease expired."""
+    config = current_app.config
+    return run_due(now(), make_transport(config), DeliveryPolicy.from_config(config))

@@ -5,7 +5,7 @@ import os
 import signal
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC
 
 import click
 from flask import Flask, current_app
@@ -89,19 +89,68 @@ def register_commands(app: Flask) -> None:
         "--as-of",
         "as_of",
         type=click.DateTime(formats=["%Y-%m-%d"]),
-        help="Deliver as if today were this date (YYYY-MM-DD, Amsterdam).",
+        help="Deliver as if it were noon of this date in Amsterdam (YYYY-MM-DD).",
     )
     @with_appcontext
     def run_due_command(as_of):
-        """Deliver every approved request whose leverdatum has come."""
-        from jobs.deliveries import default_transport
-        from portal.clock import today
-        from portal.domain.delivery import run_due
+        """Deliver every request that is due: approved, retry time reached, or lease expired."""
+        from portal.clock import AMSTERDAM, now
+        from portal.domain.delivery import DeliveryPolicy, run_due
+        from portal.domain.transport import make_transport
 
-        day: date = as_of.date() if as_of else today()
+        config = current_app.config
+        moment = now()
+        if as_of:
+            moment = as_of.replace(hour=12, tzinfo=AMSTERDAM).astimezone(UTC)
         with db.connection_context():
-            delivered = run_due(day, default_transport())
-        click.echo(f"{len(delivered)} delivered as of {day.isoformat()}: {delivered}")
+            delivered = run_due(moment, make_transport(config), DeliveryPolicy.from_config(config))
+        click.echo(f"{len(delivered)} delivered as of {moment.isoformat()}: {delivered}")
+
+    @deliveries_group.command("list")
+    @click.option("--status", help="Only requests in this status, such as approved or given_up.")
+    @click.option("--date", "leverdatum", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only this leverdatum.")
+    @with_appcontext
+    def list_command(status, leverdatum):
+        """List delivery requests with school, leverdatum, status and attempts."""
+        from .models import DeliveryRequest, School
+
+        with db.connection_context():
+            query = DeliveryRequest.select(DeliveryRequest, School).join(School).order_by(
+                DeliveryRequest.leverdatum, DeliveryRequest.id
+            )
+            if status:
+                query = query.where(DeliveryRequest.status == status)
+            if leverdatum:
+                query = query.where(DeliveryRequest.leverdatum == leverdatum.date())
+            rows = list(query)
+            for request in rows:
+                click.echo(
+                    f"{request.id:>6}  {request.school.code}  {request.leverdatum.isoformat()}  "
+                    f"{request.status:<10}  attempts={request.attempts}  {request.last_error[:60]}"
+                )
+        click.echo(f"{len(rows)} requests")
+
+    @deliveries_group.command("retry")
+    @click.argument("request_id", type=int)
+    @with_appcontext
+    def retry_command(request_id: int):
+        """Schedule a retrying or given-up delivery for the next sweep."""
+        from .domain.calendar import DeliveryRefused
+        from .domain.delivery import requeue_request
+        from .models import DeliveryRequest
+
+        with db.connection_context():
+            request = DeliveryRequest.get_or_none(DeliveryRequest.id == request_id)
+            if request is None:
+                raise click.ClickException(f"delivery request {request_id} not found")
+            try:
+                requeue_request(request, None, "opnieuw ingepland via de opdrachtregel")
+            except DeliveryRefused as error:
+                raise click.ClickException(
+                    f"request {request_id} has status {request.status}; only retrying or given_up "
+                    "requests can be retried"
+                ) from error
+        click.echo(f"request {request_id} scheduled for the next sweep")
 
     @app.cli.command("serve")
     @click.option("--port", type=int, envvar="PORT", default=5000, show_default=True)

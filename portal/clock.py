@@ -22,6 +22,21 @@ def today() -> date:
     return utcnow().astimezone(AMSTERDAM).date()
 
 
+def now() -> datetime:
+    """Return the current instant; with PORTAL_TODAY set, the current time of day on that date."""
+    moment = utcnow()
+    if has_app_context() and current_app.config.get("PORTAL_TODAY"):
+        local_time = moment.astimezone(AMSTERDAM).time()
+        fixed = datetime.combine(current_app.config["PORTAL_TODAY"], local_time, tzinfo=AMSTERDAM)
+        return fixed.astimezone(UTC)
+    return moment
+
+
+def amsterdam_date(moment: datetime) -> date:
+    """Return the Amsterdam calendar date of an aware instant."""
+    return moment.astimezone(AMSTERDAM).date()
+
+
 def start_of_day(day: date) -> datetime:
     """Return midnight of ``day`` in Amsterdam as an aware UTC datetime."""
     return datetime.combine(day, time.min, tzinfo=AMSTERDAM).astimezone(UTC)

@@ -51,6 +51,19 @@ def load_config(overrides: dict | None = None) -> dict:
         # A worker counts as alive in /healthz when its heartbeat is younger than this (seconds).
         "WORKER_HEARTBEAT_MAX_AGE": 60,
         "RQ_QUEUE": env.get("PORTAL_RQ_QUEUE", "portal"),
+        # Delivery to the Inspectie: "outbox" writes files, "https" posts to DELIVERY_HTTPS_URL.
+        "DELIVERY_TRANSPORT": env.get("DELIVERY_TRANSPORT", "outbox"),
+        "DELIVERY_HTTPS_URL": env.get("DELIVERY_HTTPS_URL", ""),
+        "DELIVERY_HTTPS_TOKEN": env.get("DELIVERY_HTTPS_TOKEN", ""),
+        "DELIVERY_CONNECT_TIMEOUT": float(env.get("DELIVERY_CONNECT_TIMEOUT", "5")),
+        "DELIVERY_READ_TIMEOUT": float(env.get("DELIVERY_READ_TIMEOUT", "30")),
+        # A failed send is retried after RETRY_BASE * 2**(attempt - 1) seconds, at most
+        # RETRY_MAX_DELAY, until MAX_ATTEMPTS sends have failed; then it is given up.
+        "DELIVERY_MAX_ATTEMPTS": int(env.get("DELIVERY_MAX_ATTEMPTS", "6")),
+        "DELIVERY_RETRY_BASE_SECONDS": float(env.get("DELIVERY_RETRY_BASE_SECONDS", "60")),
+        "DELIVERY_RETRY_MAX_DELAY_SECONDS": float(env.get("DELIVERY_RETRY_MAX_DELAY_SECONDS", "21600")),
+        # A claimed send whose worker died is claimed again after this many seconds.
+        "DELIVERY_LEASE_SECONDS": float(env.get("DELIVERY_LEASE_SECONDS", "300")),
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Blueprint, abort, flash, redirect, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -81,7 +81,9 @@ def approve(request_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        approve_request(delivery, current_user, today())
+        approve_request(
+            delivery, current_user, today(), current_app.config["SUPPRESSION_THRESHOLD"]
+        )
     except DeliveryRefused as error:
         flash(refusal_message(error), "error")
         return _render_overview(status=409)

@@ -64,7 +64,8 @@ STATUS_LABELS = {
     "approved": _l("goedgekeurd, ingepland"),
     "delivering": _l("wordt verstuurd"),
     "delivered": _l("geleverd"),
-    "failed": _l("levering mislukt"),
+    "retrying": _l("levering mislukt, wordt opnieuw geprobeerd"),
+    "given_up": _l("levering mislukt, de helpdesk is ingeschakeld"),
     "rejected": _l("afgewezen door het bevoegd gezag"),
     "withdrawn": _l("ingetrokken"),
 }

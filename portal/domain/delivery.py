@@ -1,14 +1,21 @@
-"""The life of a delivery request: submit, change, withdraw, approve, reject, deliver.
+"""The life of a delivery request, from submission to a receipt of the Inspectie.
 
-Every transition is a guarded UPDATE on the current status, so two people (or two
-workers) acting at once cannot both win, and each writes a history row and an audit event.
+States: submitted (waits for the board) -> approved (scheduled) -> delivering -> delivered.
+A failed send goes to retrying and is tried again with exponential backoff; after the
+last allowed attempt it is given_up and support is alerted. A request can also end as
+rejected (by the board) or withdrawn (by the school, until the day before its date).
+
+Every transition is a guarded UPDATE on the current status, so two people or two
+workers acting at once cannot both win, and each writes a history row and an audit
+event. The database, not Redis, says what is due: a lost queue loses no delivery.
 """
 
 import logging
-from dataclasses import asdict
-from datetime import date, timedelta
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
 
-from portal.clock import utcnow
+from portal.clock import amsterdam_date, utcnow
 from portal.models import (
     DeliveryRequest,
     DeliveryStatusChange,
@@ -23,36 +30,61 @@ from . import audit
 from .calendar import DeliveryRefused, can_still_change, check_leverdatum
 from .payload import DeliveryAnswers, build_summary, encode_summary, sha256_hex
 from .report import build_report
+from .transport import TransportError
 
 logger = logging.getLogger(__name__)
 
 SUBMITTED = "submitted"
 APPROVED = "approved"
 DELIVERING = "delivering"
+RETRYING = "retrying"
 DELIVERED = "delivered"
-FAILED = "failed"
+GIVEN_UP = "given_up"
 REJECTED = "rejected"
 WITHDRAWN = "withdrawn"
 
-# Statuses in which a request still counts as the school's request for that year.
-ACTIVE = (SUBMITTED, APPROVED, DELIVERING, FAILED, DELIVERED)
+# Statuses in which a request still counts as the school's request for that year; a
+# partial unique index in the database allows one such request per school, year and
+# instrument.
+ACTIVE = (SUBMITTED, APPROVED, DELIVERING, RETRYING, DELIVERED, GIVEN_UP)
+CHANGEABLE = (SUBMITTED, APPROVED)
 
-# A worker that claimed a request and died is replaced after this time.
-LEASE = timedelta(minutes=5)
 
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """Retry and lease settings of the sender."""
 
-def active_request(school: School, school_year: SchoolYear) -> DeliveryRequest | None:
-    """Return the school's request for the year that is not rejected or withdrawn."""
-    return (
-        DeliveryRequest.select()
-        .where(
-            (DeliveryRequest.school == school)
-            & (DeliveryRequest.school_year == school_year)
-            & (DeliveryRequest.status.in_(ACTIVE))
+    max_attempts: int = 6
+    retry_base: timedelta = timedelta(seconds=60)
+    retry_max_delay: timedelta = timedelta(hours=6)
+    lease: timedelta = timedelta(minutes=5)
+
+    @classmethod
+    def from_config(cls, config) -> "DeliveryPolicy":
+        return cls(
+            max_attempts=config["DELIVERY_MAX_ATTEMPTS"],
+            retry_base=timedelta(seconds=config["DELIVERY_RETRY_BASE_SECONDS"]),
+            retry_max_delay=timedelta(seconds=config["DELIVERY_RETRY_MAX_DELAY_SECONDS"]),
+            lease=timedelta(seconds=config["DELIVERY_LEASE_SECONDS"]),
         )
-        .order_by(DeliveryRequest.id.desc())
-        .first()
+
+    def retry_delay(self, failed_attempts: int) -> timedelta:
+        """Return the wait after the n-th failed attempt: base, 2 x base, 4 x base, ..."""
+        return min(self.retry_base * (2 ** (failed_attempts - 1)), self.retry_max_delay)
+
+
+def active_request(
+    school: School, school_year: SchoolYear, instrument: Instrument | None = None
+) -> DeliveryRequest | None:
+    """Return the school's request for the year that is not rejected or withdrawn."""
+    query = DeliveryRequest.select().where(
+        (DeliveryRequest.school == school)
+        & (DeliveryRequest.school_year == school_year)
+        & (DeliveryRequest.status.in_(ACTIVE))
     )
+    if instrument is not None:
+        query = query.where(DeliveryRequest.instrument == instrument)
+    return query.order_by(DeliveryRequest.id.desc()).first()
 
 
 def report_schools(school: School, level: str) -> list[School]:
@@ -70,6 +102,13 @@ def build_payload(
         report_schools(school, answers.level), school_year, threshold, with_trend=False
     )
     return encode_summary(build_summary(school, report, answers))
+
+
+def stored_answers(request: DeliveryRequest) -> DeliveryAnswers:
+    """Return the answers a request was submitted with."""
+    return DeliveryAnswers(
+        **{name: getattr(request, name) for name in DeliveryAnswers.__dataclass_fields__}
+    )
 
 
 def _transition(
@@ -120,7 +159,7 @@ def submit_request(
     """Create a request that waits for the board's approval, with its payload stored."""
     check_leverdatum(school_year, instrument, leverdatum, today)
     with db.atomic():
-        existing = active_request(school, school_year)
+        existing = active_request(school, school_year, instrument)
         if existing is not None:
             raise DeliveryRefused("already_requested", {"request": existing.id})
         payload = build_payload(school, school_year, answers, threshold)
@@ -133,6 +172,7 @@ def submit_request(
             leverdatum=leverdatum,
             payload=payload.decode(),
             payload_sha256=sha256_hex(payload),
+            idempotency_key=str(uuid.uuid4()),
             created_by=user,
             created_at=now,
             updated_at=now,
@@ -155,54 +195,108 @@ def change_request(
     user: User,
     today: date,
     threshold: int,
+    approve: bool = False,
 ) -> None:
-    """Change date or answers; the request goes back to the board for approval."""
-    if request.status not in (SUBMITTED, APPROVED) or not can_still_change(
-        request.leverdatum, today
-    ):
+    """Change date or answers until the day before the leverdatum.
+
+    The changed request goes back to the board for approval, unless a board secretary
+    changes it and approves it in the same step (``approve``).
+    """
+    if request.status not in CHANGEABLE or not can_still_change(request.leverdatum, today):
         raise DeliveryRefused("too_late_to_change", {"date": request.leverdatum})
     check_leverdatum(request.school_year, request.instrument, leverdatum, today)
+    approve = approve and user.role == "board_secretary"
     payload = build_payload(request.school, request.school_year, answers, threshold)
+    now = utcnow()
+    changes = dict(
+        asdict(answers),
+        leverdatum=leverdatum,
+        payload=payload.decode(),
+        payload_sha256=sha256_hex(payload),
+        decided_by=user if approve else None,
+        decided_at=now if approve else None,
+    )
+    target = APPROVED if approve else SUBMITTED
     with db.atomic():
-        changes = dict(
-            asdict(answers),
-            leverdatum=leverdatum,
-            payload=payload.decode(),
-            payload_sha256=sha256_hex(payload),
-            decided_by=None,
-            decided_at=None,
-        )
-        if request.status == SUBMITTED:
+        if request.status == target:
             updated = (
-                DeliveryRequest.update(updated_at=utcnow(), **changes)
-                .where((DeliveryRequest.id == request.id) & (DeliveryRequest.status == SUBMITTED))
+                DeliveryRequest.update(updated_at=now, **changes)
+                .where((DeliveryRequest.id == request.id) & (DeliveryRequest.status == target))
                 .execute()
             )
             if updated != 1:
                 raise DeliveryRefused("status_changed", {"request": request.id})
+            DeliveryStatusChange.create(
+                request=request,
+                from_status=target,
+                to_status=target,
+                changed_by=user,
+                changed_at=now,
+                reason="gewijzigd",
+            )
+            for name, value in changes.items():
+                setattr(request, name, value)
         else:
-            _transition(request, SUBMITTED, user, "gewijzigd door school", **changes)
-        audit.record("delivery.changed", user, request.school, request, leverdatum=leverdatum)
+            reason = "gewijzigd en goedgekeurd" if approve else "gewijzigd, opnieuw ter goedkeuring"
+            _transition(request, target, user, reason, **changes)
+        audit.record(
+            "delivery.changed", user, request.school, request, leverdatum=leverdatum, approved=approve
+        )
 
 
 def withdraw_request(request: DeliveryRequest, user: User, today: date) -> None:
     """Withdraw a request; allowed until the day before its leverdatum."""
-    if request.status not in (SUBMITTED, APPROVED) or not can_still_change(
-        request.leverdatum, today
-    ):
+    if request.status not in CHANGEABLE or not can_still_change(request.leverdatum, today):
         raise DeliveryRefused("too_late_to_change", {"date": request.leverdatum})
     with db.atomic():
         _transition(request, WITHDRAWN, user, "ingetrokken")
         audit.record("delivery.withdrawn", user, request.school, request)
 
 
-def approve_request(request: DeliveryRequest, user: User, today: date) -> None:
-    """Approve a waiting request on behalf of the bevoegd gezag."""
+def refresh_payload(request: DeliveryRequest, threshold: int, user: User | None = None) -> bool:
+    """Rebuild the stored payload from the current data; return whether it changed.
+
+    Called on approval and when survey data of the school changes before sending, so
+    what is stored (and downloadable) is always what will be sent.
+    """
+    payload = build_payload(request.school, request.school_year, stored_answers(request), threshold)
+    checksum = sha256_hex(payload)
+    if checksum == request.payload_sha256:
+        return False
+    updated = (
+        DeliveryRequest.update(payload=payload.decode(), payload_sha256=checksum, updated_at=utcnow())
+        .where(
+            (DeliveryRequest.id == request.id)
+            & (DeliveryRequest.status.in_((SUBMITTED, APPROVED, RETRYING)))
+        )
+        .execute()
+    )
+    if updated != 1:
+        raise DeliveryRefused("status_changed", {"request": request.id})
+    audit.record(
+        "delivery.payload_refreshed",
+        user,
+        request.school,
+        request,
+        old_sha256=request.payload_sha256,
+        new_sha256=checksum,
+    )
+    request.payload, request.payload_sha256 = payload.decode(), checksum
+    logger.info("delivery request=%s payload refreshed sha256=%s", request.id, checksum)
+    return True
+
+
+def approve_request(
+    request: DeliveryRequest, user: User, today: date, threshold: int | None = None
+) -> None:
+    """Approve a waiting request on behalf of the bevoegd gezag; the payload is refreshed."""
     if request.status != SUBMITTED:
         raise DeliveryRefused("status_changed", {"request": request.id})
     if request.leverdatum <= today:
         raise DeliveryRefused("date_past", {"date": request.leverdatum})
     with db.atomic():
+        if threshold is not None:
+            refresh_payload(request, threshold, user)
         _transition(request, APPROVED, user, decided_by=user, decided_at=utcnow())
         audit.record("delivery.approved", user, request.school, request)
 
@@ -224,46 +318,84 @@ def reject_request(request: DeliveryRequest, user: User, reason: str) -> None:
         audit.record("delivery.rejected", user, request.school, request, reason=reason)
 
 
-def claim_due(as_of: date) -> list[int]:
-    """Claim every approved request whose leverdatum has come; return the claimed ids.
-
-    A claim is a guarded UPDATE with a lease, so a second sweep at the same moment claims
-    nothing twice, and a request whose worker died is claimed again once its lease expired.
-    """
-    now = utcnow()
-    candidates = [
-        r.id
-        for r in DeliveryRequest.select(DeliveryRequest.id).where(
-            (DeliveryRequest.leverdatum <= as_of)
-            & (
-                (DeliveryRequest.status == APPROVED)
-                | ((DeliveryRequest.status == DELIVERING) & (DeliveryRequest.lease_until < now))
-            )
+def requeue_request(request: DeliveryRequest, user: User | None, reason: str = "") -> None:
+    """Schedule a retrying or given-up delivery for the next sweep (support desk)."""
+    if request.status not in (RETRYING, GIVEN_UP):
+        raise DeliveryRefused("status_changed", {"request": request.id})
+    with db.atomic():
+        _transition(
+            request,
+            APPROVED,
+            user,
+            reason or "opnieuw ingepland",
+            next_attempt_at=None,
+            lease_until=None,
         )
+        audit.record("delivery.requeued", user, request.school, request, reason=reason)
+
+
+def _due_condition(now: datetime):
+    """Requests whose leverdatum (Amsterdam) has begun and that are free to send now."""
+    return (DeliveryRequest.leverdatum <= amsterdam_date(now)) & (
+        (DeliveryRequest.status == APPROVED)
+        | ((DeliveryRequest.status == RETRYING) & (DeliveryRequest.next_attempt_at <= now))
+        | ((DeliveryRequest.status == DELIVERING) & (DeliveryRequest.lease_until < now))
+    )
+
+
+def claim(request_id: int, now: datetime, policy: DeliveryPolicy) -> bool:
+    """Claim one due request for sending; return False when another sweep has it.
+
+    The guarded UPDATE repeats the due condition, so of two sweeps at the same moment only
+    one claims a request, and a request whose sender died is claimed again once its lease
+    has expired.
+    """
+    with db.atomic():
+        request = DeliveryRequest.get_or_none(
+            (DeliveryRequest.id == request_id) & _due_condition(now)
+        )
+        if request is None:
+            return False
+        updated = (
+            DeliveryRequest.update(
+                status=DELIVERING,
+                lease_until=now + policy.lease,
+                attempts=DeliveryRequest.attempts + 1,
+                updated_at=utcnow(),
+            )
+            .where(
+                (DeliveryRequest.id == request_id)
+                & (DeliveryRequest.status == request.status)
+                & (DeliveryRequest.attempts == request.attempts)
+                & _due_condition(now)
+            )
+            .execute()
+        )
+        if updated != 1:
+            return False
+        DeliveryStatusChange.create(
+            request=request,
+            from_status=request.status,
+            to_status=DELIVERING,
+            changed_at=utcnow(),
+            reason=f"poging {request.attempts + 1}",
+        )
+    return True
+
+
+def claim_due(now: datetime, policy: DeliveryPolicy) -> list[int]:
+    """Claim every due request; return the claimed ids."""
+    candidates = [
+        row.id
+        for row in DeliveryRequest.select(DeliveryRequest.id)
+        .where(_due_condition(now))
+        .order_by(DeliveryRequest.leverdatum, DeliveryRequest.id)
     ]
-    claimed = []
-    for request_id in candidates:
-        with db.atomic():
-            request = DeliveryRequest.get_by_id(request_id)
-            if request.status == DELIVERING and request.lease_until >= now:
-                continue
-            try:
-                _transition(
-                    request,
-                    DELIVERING,
-                    None,
-                    "verzending gestart",
-                    lease_until=now + LEASE,
-                    attempts=request.attempts + 1,
-                )
-            except DeliveryRefused:
-                continue
-        claimed.append(request_id)
-    return claimed
+    return [request_id for request_id in candidates if claim(request_id, now, policy)]
 
 
-def deliver_request(request_id: int, transport) -> bool:
-    """Send one claimed request and record the receipt; return whether it was delivered."""
+def deliver_request(request_id: int, transport, policy: DeliveryPolicy) -> bool:
+    """Send one claimed request and record the outcome; return whether it was delivered."""
     request = DeliveryRequest.get_by_id(request_id)
     if request.status != DELIVERING:
         return False
@@ -271,33 +403,84 @@ def deliver_request(request_id: int, transport) -> bool:
     checksum = sha256_hex(data)
     try:
         receipt = transport.send(request, data)
-    except Exception as error:  # noqa: BLE001 - any transport failure is recorded, not raised
-        logger.exception("delivery request=%s failed", request.id)
-        with db.atomic():
-            _transition(request, FAILED, None, str(error), last_error=str(error), lease_until=None)
-            audit.record("delivery.failed", None, request.school, request, error=str(error))
+    except TransportError as error:
+        _record_failure(request, str(error), policy)
         return False
 
-    with db.atomic():
-        _transition(
-            request,
-            DELIVERED,
-            None,
-            "geleverd",
-            delivered_at=utcnow(),
-            delivered_sha256=checksum,
-            receipt=receipt,
-            lease_until=None,
-        )
-        audit.record("delivery.delivered", None, request.school, request, sha256=checksum)
+    try:
+        with db.atomic():
+            _transition(
+                request,
+                DELIVERED,
+                None,
+                f"ontvangstbewijs {receipt.id}",
+                delivered_at=utcnow(),
+                delivered_sha256=checksum,
+                receipt=receipt.id,
+                receipt_at=receipt.at,
+                lease_until=None,
+                last_error="",
+            )
+            audit.record(
+                "delivery.delivered", None, request.school, request, sha256=checksum, receipt=receipt.id
+            )
+    except DeliveryRefused:
+        # Another sender took over after this one's lease expired and recorded the
+        # delivery first; the idempotency key made the second send harmless.
+        logger.warning("delivery request=%s delivered by another sender", request.id)
+        return False
     return True
 
 
-def run_due(as_of: date, transport) -> list[int]:
-    """Deliver every approved request due on ``as_of``; return the ids delivered now."""
+def _record_failure(request: DeliveryRequest, error: str, policy: DeliveryPolicy) -> None:
+    now = utcnow()
+    try:
+        with db.atomic():
+            if request.attempts >= policy.max_attempts:
+                _transition(
+                    request, GIVEN_UP, None, error, last_error=error, lease_until=None
+                )
+                audit.record("delivery.given_up", None, request.school, request, error=error)
+                logger.error(
+                    "delivery request=%s given up after %d attempts: %s",
+                    request.id,
+                    request.attempts,
+                    error,
+                )
+                return
+            retry_at = now + policy.retry_delay(request.attempts)
+            _transition(
+                request,
+                RETRYING,
+                None,
+                error,
+                last_error=error,
+                lease_until=None,
+                next_attempt_at=retry_at,
+            )
+            audit.record(
+                "delivery.failed", None, request.school, request, error=error, attempt=request.attempts
+            )
+    except DeliveryRefused:
+        logger.warning("delivery request=%s failure not recorded: status changed", request.id)
+        return
+    logger.warning(
+        "delivery request=%s attempt=%d failed, retry at %s: %s",
+        request.id,
+        request.attempts,
+        retry_at.isoformat(),
+        error,
+    )
+
+
+def run_due(now: datetime, transport, policy: DeliveryPolicy) -> list[int]:
+    """Deliver every request due at ``now``; return the ids delivered in this sweep."""
     delivered = []
-    for request_id in claim_due(as_of):
-        if deliver_request(request_id, transport):
+    claimed = claim_due(now, policy)
+    for request_id in claimed:
+        if deliver_request(request_id, transport, policy):
             delivered.append(request_id)
-    logger.info("delivery sweep as_of=%s delivered=%d", as_of, len(delivered))
+    logger.info(
+        "delivery sweep at=%s claimed=%d delivered=%d", now.isoformat(), len(claimed), len(delivered)
+    )
     return delivered

@@ -43,11 +43,15 @@ class DeliveryRequest(BaseModel):
     decided_at = UTCDateTimeField(null=True)
     rejection_reason = peewee.TextField(default="")
 
+    # Sent as the Idempotency-Key header, so a repeated send is harmless at the receiver.
+    idempotency_key = peewee.CharField(max_length=64, default="")
     attempts = peewee.IntegerField(default=0)
+    next_attempt_at = UTCDateTimeField(null=True)
     lease_until = UTCDateTimeField(null=True)
     delivered_at = UTCDateTimeField(null=True)
     delivered_sha256 = peewee.CharField(max_length=64, default="")
     receipt = peewee.CharField(max_length=300, default="")
+    receipt_at = UTCDateTimeField(null=True)
     last_error = peewee.TextField(default="")
 
 

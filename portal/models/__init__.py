@@ -5,6 +5,7 @@ from .base import BaseModel, UTCDateTimeField, db, open_database
 from .calendar import DeliveryDate, Instrument, InstrumentYear, SchoolYear
 from .delivery import DeliveryRequest, DeliveryStatusChange
 from .factsheet import FactsheetJob
+from .notification import NOTIFICATION_KINDS, BoardReminder, Notification
 from .organisation import SECTORS, Board, PupilCount, School
 from .survey import SCALES, ComparisonValue, Item, Questionnaire, Respondent
 from .users import ROLES, User, UserSchool
@@ -27,11 +28,14 @@ ALL_MODELS = [
     DeliveryStatusChange,
     FactsheetJob,
     AuditEvent,
+    Notification,
+    BoardReminder,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
     "ALL_MODELS",
     "BaseModel",
+    "NOTIFICATION_KINDS",
     "ROLES",
     "SCALES",
     "SECTORS",

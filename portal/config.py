@@ -64,6 +64,14 @@ def load_config(overrides: dict | None = None) -> dict:
         "DELIVERY_RETRY_MAX_DELAY_SECONDS": float(env.get("DELIVERY_RETRY_MAX_DELAY_SECONDS", "21600")),
         # A claimed send whose worker died is claimed again after this many seconds.
         "DELIVERY_LEASE_SECONDS": float(env.get("DELIVERY_LEASE_SECONDS", "300")),
+        # Mail: an SMTP server (smtp://host:port or smtp+starttls://user:password@host:port),
+        # or unset to write each message as an .eml file under PORTAL_DATA_DIR/mail/.
+        "MAIL_URL": env.get("MAIL_URL", ""),
+        "MAIL_FROM": env.get("MAIL_FROM", "noreply@portal.invalid"),
+        # Links in e-mails start with this address of the portal.
+        "PORTAL_BASE_URL": env.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
+        # Boards are reminded this many days before the last leverdatum of the school year.
+        "REMINDER_DAYS_BEFORE_LAST": int(env.get("REMINDER_DAYS_BEFORE_LAST", "14")),
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "SESSION_COOKIE_HTTPONLY": True,

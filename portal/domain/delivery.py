@@ -383,19 +383,26 @@ def claim(request_id: int, now: datetime, policy: DeliveryPolicy) -> bool:
     return True
 
 
-def claim_due(now: datetime, policy: DeliveryPolicy) -> list[int]:
-    """Claim every due request; return the claimed ids."""
-    candidates = [
+def due_request_ids(now: datetime) -> list[int]:
+    """Return the ids of the requests that are due at ``now``, oldest leverdatum first."""
+    return [
         row.id
         for row in DeliveryRequest.select(DeliveryRequest.id)
         .where(_due_condition(now))
         .order_by(DeliveryRequest.leverdatum, DeliveryRequest.id)
     ]
-    return [request_id for request_id in candidates if claim(request_id, now, policy)]
 
 
-def deliver_request(request_id: int, transport, policy: DeliveryPolicy) -> bool:
-    """Send one claimed request and record the outcome; return whether it was delivered."""
+def claim_due(now: datetime, policy: DeliveryPolicy) -> list[int]:
+    """Claim every due request; return the claimed ids."""
+    return [request_id for request_id in due_request_ids(now) if claim(request_id, now, policy)]
+
+
+def deliver_request(request_id: int, transport, policy: DeliveryPolicy, now: datetime) -> bool:
+    """Send one claimed request and record the outcome; return whether it was delivered.
+
+    A failure schedules the next attempt relative to ``now``, the sweep's clock.
+    """
     request = DeliveryRequest.get_by_id(request_id)
     if request.status != DELIVERING:
         return False
@@ -404,7 +411,7 @@ def deliver_request(request_id: int, transport, policy: DeliveryPolicy) -> bool:
     try:
         receipt = transport.send(request, data)
     except TransportError as error:
-        _record_failure(request, str(error), policy)
+        _record_failure(request, str(error), policy, now)
         return False
 
     try:
@@ -432,8 +439,9 @@ def deliver_request(request_id: int, transport, policy: DeliveryPolicy) -> bool:
     return True
 
 
-def _record_failure(request: DeliveryRequest, error: str, policy: DeliveryPolicy) -> None:
-    now = utcnow()
+def _record_failure(
+    request: DeliveryRequest, error: str, policy: DeliveryPolicy, now: datetime
+) -> None:
     try:
         with db.atomic():
             if request.attempts >= policy.max_attempts:
@@ -478,7 +486,7 @@ def run_due(now: datetime, transport, policy: DeliveryPolicy) -> list[int]:
     delivered = []
     claimed = claim_due(now, policy)
     for request_id in claimed:
-        if deliver_request(request_id, transport, policy):
+        if deliver_request(request_id, transport, policy, now):
             delivered.append(request_id)
     logger.info(
         "delivery sweep at=%s claimed=%d delivered=%d", now.isoformat(), len(claimed), len(delivered)

@@ -28,6 +28,7 @@ from portal.models import (
 
 from . import audit
 from .calendar import DeliveryRefused, can_still_change, check_leverdatum
+from .notifications import queue_notifications
 from .payload import DeliveryAnswers, build_summary, encode_summary, sha256_hex
 from .report import build_report
 from .transport import TransportError
@@ -181,6 +182,7 @@ def submit_request(
         DeliveryStatusChange.create(
             request=request, from_status=None, to_status=SUBMITTED, changed_by=user, changed_at=now
         )
+        queue_notifications("submitted", request)
         audit.record(
             "delivery.submitted", user, school, request, leverdatum=leverdatum, level=answers.level
         )
@@ -239,6 +241,7 @@ def change_request(
         else:
             reason = "gewijzigd en goedgekeurd" if approve else "gewijzigd, opnieuw ter goedkeuring"
             _transition(request, target, user, reason, **changes)
+        queue_notifications("approved" if approve else "changed", request)
         audit.record(
             "delivery.changed", user, request.school, request, leverdatum=leverdatum, approved=approve
         )
@@ -298,6 +301,7 @@ def approve_request(
         if threshold is not None:
             refresh_payload(request, threshold, user)
         _transition(request, APPROVED, user, decided_by=user, decided_at=utcnow())
+        queue_notifications("approved", request)
         audit.record("delivery.approved", user, request.school, request)
 
 
@@ -315,6 +319,7 @@ def reject_request(request: DeliveryRequest, user: User, reason: str) -> None:
             decided_at=utcnow(),
             rejection_reason=reason,
         )
+        queue_notifications("rejected", request)
         audit.record("delivery.rejected", user, request.school, request, reason=reason)
 
 
@@ -428,6 +433,7 @@ def deliver_request(request_id: int, transport, policy: DeliveryPolicy, now: dat
                 lease_until=None,
                 last_error="",
             )
+            queue_notifications("delivered", request)
             audit.record(
                 "delivery.delivered", None, request.school, request, sha256=checksum, receipt=receipt.id
             )
@@ -448,6 +454,7 @@ def _record_failure(
                 _transition(
                     request, GIVEN_UP, None, error, last_error=error, lease_until=None
                 )
+                queue_notifications("failed", request)
                 audit.record("delivery.given_up", None, request.school, request, error=error)
                 logger.error(
                     "delivery request=%s given up after %d attempts: %s",

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from .deliveries import deliver_due
+from .mail import send_deadline_reminders, send_pending_notifications
 
 
 @dataclass(frozen=True)
@@ -17,4 +18,20 @@ PERIODIC_JOBS = (
     # Delivery is due from 00:00 Amsterdam time on the leverdatum; a sweep a minute is cheap
     # because the database says what is due.
     PeriodicJob("deliveries.deliver-due", deliver_due, interval_seconds=60, timeout_seconds=1800),
+    # Web requests also queue a mail run after they commit; this run sends what they could
+    # not queue and retries what failed.
+    PeriodicJob(
+        "mail.send-pending",
+        send_pending_notifications,
+        interval_seconds=60,
+        timeout_seconds=300,
+    ),
+    # The reminder is recorded per board and school year, so running hourly sends it once,
+    # within an hour after its first day begins.
+    PeriodicJob(
+        "mail.deadline-reminders",
+        send_deadline_reminders,
+        interval_seconds=3600,
+        timeout_seconds=600,
+    ),
 )

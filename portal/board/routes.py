@@ -13,6 +13,7 @@ from portal.delivery.messages import refusal_message
 from portal.domain.calendar import DeliveryRefused, current_school_year
 from portal.domain.delivery import SUBMITTED, active_request, approve_request, reject_request
 from portal.models import DeliveryRequest, Respondent, School
+from portal.queue import enqueue_mail_run
 from portal.rendering import render
 
 bp = Blueprint("board", __name__, url_prefix="/bestuur")
@@ -87,6 +88,7 @@ def approve(request_id: int):
     except DeliveryRefused as error:
         flash(refusal_message(error), "error")
         return _render_overview(status=409)
+    enqueue_mail_run()
     flash(
         _(
             "De levering van %(school)s op %(date)s is goedgekeurd.",
@@ -110,5 +112,6 @@ def reject(request_id: int):
     except DeliveryRefused as error:
         flash(refusal_message(error), "error")
         return _render_overview(status=409)
+    enqueue_mail_run()
     flash(_("De aanvraag van %(school)s is afgewezen.", school=delivery.school.name), "success")
     return redirect(url_for("board.overview"), 303)

@@ -23,6 +23,7 @@ from portal.domain.delivery import (
 )
 from portal.domain.report import school_instrument
 from portal.models import DeliveryRequest, Instrument, SchoolYear
+from portal.queue import enqueue_mail_run
 from portal.rendering import render
 
 from .forms import ConfirmForm, DeliveryForm
@@ -128,6 +129,7 @@ def submit(school_id: int):
             school, school_year, form=form, status=422, refusal=refusal_message(error)
         )
 
+    enqueue_mail_run()
     flash(
         _(
             "Uw aanvraag is ingediend. Het bevoegd gezag moet de levering op %(date)s nog goedkeuren.",

@@ -15,6 +15,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from portal.clock import today
 from portal.domain.report import Report
 
 # Debian's fonts-dejavu-core covers the Latin scripts (Ł, ş, ễ, ...).
@@ -126,7 +127,7 @@ def render_factsheet(report: Report, school_name: str, delivery_text: str) -> by
     story += [Paragraph(_("Levering aan de Inspectie"), subheading), Paragraph(delivery_text, body)]
     story += [
         Spacer(1, 4 * mm),
-        Paragraph(_("Gemaakt op %(date)s.", date=format_date(None, "d MMMM y")), body),
+        Paragraph(_("Gemaakt op %(date)s.", date=format_date(today(), "d MMMM y")), body),
     ]
 
     buffer = io.BytesIO()

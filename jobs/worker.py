@@ -34,6 +34,22 @@ def run_cron_scheduler(redis_url: str, queue_name: str) -> None:
     scheduler.start()
 
 
+class PortalWorker(Worker):
+    """An RQ worker whose command listener wakes every second.
+
+    RQ's listener thread blocks up to 60 s waiting for a message, and closing its
+    connection at shutdown waits for that block to end, so a stopped worker could linger
+    for a minute.
+    """
+
+    def subscribe(self):
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
+
+
 def run_worker(app: Flask, with_scheduler: bool = True, burst: bool = False) -> None:
     """Work the portal queue in this process; start the cron scheduler in a child process."""
     redis = app.extensions["redis"]
@@ -50,7 +66,7 @@ def run_worker(app: Flask, with_scheduler: bool = True, burst: bool = False) -> 
         logger.info("cron scheduler started pid=%s", cron.pid)
     try:
         with app.app_context():
-            worker = Worker([Queue(queue_name, connection=redis)], connection=redis)
+            worker = PortalWorker([Queue(queue_name, connection=redis)], connection=redis)
             logger.info("worker %s starting queue=%s", worker.name, queue_name)
             worker.work(with_scheduler=with_scheduler, burst=burst)
     finally:

@@ -108,15 +108,22 @@ def register_commands(app: Flask) -> None:
 
     @deliveries_group.command("list")
     @click.option("--status", help="Only requests in this status, such as approved or given_up.")
-    @click.option("--date", "leverdatum", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only this leverdatum.")
+    @click.option(
+        "--date",
+        "leverdatum",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        help="Only this leverdatum.",
+    )
     @with_appcontext
     def list_command(status, leverdatum):
         """List delivery requests with school, leverdatum, status and attempts."""
         from .models import DeliveryRequest, School
 
         with db.connection_context():
-            query = DeliveryRequest.select(DeliveryRequest, School).join(School).order_by(
-                DeliveryRequest.leverdatum, DeliveryRequest.id
+            query = (
+                DeliveryRequest.select(DeliveryRequest, School)
+                .join(School)
+                .order_by(DeliveryRequest.leverdatum, DeliveryRequest.id)
             )
             if status:
                 query = query.where(DeliveryRequest.status == status)
@@ -198,7 +205,10 @@ def _serve(app: Flask, port: int, web_workers: int) -> None:
             try:
                 child.wait(15)
             except subprocess.TimeoutExpired:
-                child.kill()
+                # Each child leads its own process group: this also ends the worker's
+                # cron scheduler and work horse.
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
         if redis_server is not None:
             redis_server.stop()
 
@@ -238,8 +248,14 @@ def _serve(app: Flask, port: int, web_workers: int) -> None:
                 children[0].wait(1)
             except subprocess.TimeoutExpired:
                 continue
-        click.echo("a process of the portal stopped; stopping the others", err=True)
+        stopped = next(child for child in children if child.poll() is not None)
+        click.echo(
+            f"{' '.join(stopped.args[2:4])} exited with {stopped.returncode}; stopping the others",
+            err=True,
+        )
+        exit_code = 1
     except KeyboardInterrupt:
-        pass
+        exit_code = 0
     finally:
         stop()
+    sys.exit(exit_code)

@@ -64,16 +64,18 @@ def template_database(tmp_path_factory):
         admin = _postgres_admin()
         with admin.cursor() as cursor:
             cursor.execute(f'CREATE DATABASE "{name}"')
-        app = create_app({**base, "DATABASE_URL": _postgres_url(name)})
-        with app.app_context():
-            migrate_database()
-            with db.connection_context():
-                load_demo_data(DEMO_PASSWORD)
-        db.obj.close()
-        yield ("postgresql", name)
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        try:
+            app = create_app({**base, "DATABASE_URL": _postgres_url(name)})
+            with app.app_context():
+                migrate_database()
+                with db.connection_context():
+                    load_demo_data(DEMO_PASSWORD)
+            db.obj.close()
+            yield ("postgresql", name)
+        finally:
+            with admin.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.close()
         return
 
     path = tmp_path_factory.mktemp("template-db") / "portal.db"

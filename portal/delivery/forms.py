@@ -85,7 +85,7 @@ class DeliveryForm(FlaskForm):
     )
     consent_date = DateField(
         _l("Datum van de toestemming"),
-        description=_l("Als JJJJ-MM-DD of DD-MM-JJJJ, bijvoorbeeld 12-03-2018."),
+        description=_l("Kies de datum, of typ hem als DD-MM-JJJJ, bijvoorbeeld 12-03-2018."),
         format=["%Y-%m-%d", "%d-%m-%Y"],
         invalid_value_message=_l(
             "Vul de datum van de toestemming in als DD-MM-JJJJ, bijvoorbeeld 12-03-2018."

@@ -8,6 +8,8 @@ rejected (by the board) or withdrawn (by the school, until the day before its da
 Every transition is a guarded UPDATE on the current status, so two people or two
 workers acting at once cannot both win, and each writes a history row and an audit
 event. The database, not Redis, says what is due: a lost queue loses no delivery.
+Times are taken from portal.clock, so a training installation with PORTAL_TODAY records
+its deliveries on that date.
 """
 
 import logging
@@ -15,7 +17,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from portal.clock import amsterdam_date, utcnow
+from portal import clock
+from portal.clock import amsterdam_date
 from portal.models import (
     DeliveryRequest,
     DeliveryStatusChange,
@@ -117,7 +120,7 @@ def _transition(
 ) -> None:
     """Move ``request`` to ``to_status`` unless someone else changed its status first."""
     from_status = request.status
-    now = utcnow()
+    now = clock.now()
     changes.setdefault("updated_at", now)
     updated = (
         DeliveryRequest.update(status=to_status, **changes)
@@ -164,7 +167,7 @@ def submit_request(
         if existing is not None:
             raise DeliveryRefused("already_requested", {"request": existing.id})
         payload = build_payload(school, school_year, answers, threshold)
-        now = utcnow()
+        now = clock.now()
         request = DeliveryRequest.create(
             school=school,
             school_year=school_year,
@@ -209,7 +212,7 @@ def change_request(
     check_leverdatum(request.school_year, request.instrument, leverdatum, today)
     approve = approve and user.role == "board_secretary"
     payload = build_payload(request.school, request.school_year, answers, threshold)
-    now = utcnow()
+    now = clock.now()
     changes = dict(
         asdict(answers),
         leverdatum=leverdatum,
@@ -243,7 +246,12 @@ def change_request(
             _transition(request, target, user, reason, **changes)
         queue_notifications("approved" if approve else "changed", request)
         audit.record(
-            "delivery.changed", user, request.school, request, leverdatum=leverdatum, approved=approve
+            "delivery.changed",
+            user,
+            request.school,
+            request,
+            leverdatum=leverdatum,
+            approved=approve,
         )
 
 
@@ -267,7 +275,9 @@ def refresh_payload(request: DeliveryRequest, threshold: int, user: User | None 
     if checksum == request.payload_sha256:
         return False
     updated = (
-        DeliveryRequest.update(payload=payload.decode(), payload_sha256=checksum, updated_at=utcnow())
+        DeliveryRequest.update(
+            payload=payload.decode(), payload_sha256=checksum, updated_at=clock.now()
+        )
         .where(
             (DeliveryRequest.id == request.id)
             & (DeliveryRequest.status.in_((SUBMITTED, APPROVED, RETRYING)))
@@ -300,7 +310,7 @@ def approve_request(
     with db.atomic():
         if threshold is not None:
             refresh_payload(request, threshold, user)
-        _transition(request, APPROVED, user, decided_by=user, decided_at=utcnow())
+        _transition(request, APPROVED, user, decided_by=user, decided_at=clock.now())
         queue_notifications("approved", request)
         audit.record("delivery.approved", user, request.school, request)
 
@@ -316,7 +326,7 @@ def reject_request(request: DeliveryRequest, user: User, reason: str) -> None:
             user,
             reason,
             decided_by=user,
-            decided_at=utcnow(),
+            decided_at=clock.now(),
             rejection_reason=reason,
         )
         queue_notifications("rejected", request)
@@ -366,7 +376,7 @@ def claim(request_id: int, now: datetime, policy: DeliveryPolicy) -> bool:
                 status=DELIVERING,
                 lease_until=now + policy.lease,
                 attempts=DeliveryRequest.attempts + 1,
-                updated_at=utcnow(),
+                updated_at=clock.now(),
             )
             .where(
                 (DeliveryRequest.id == request_id)
@@ -382,7 +392,7 @@ def claim(request_id: int, now: datetime, policy: DeliveryPolicy) -> bool:
             request=request,
             from_status=request.status,
             to_status=DELIVERING,
-            changed_at=utcnow(),
+            changed_at=clock.now(),
             reason=f"poging {request.attempts + 1}",
         )
     return True
@@ -426,7 +436,7 @@ def deliver_request(request_id: int, transport, policy: DeliveryPolicy, now: dat
                 DELIVERED,
                 None,
                 f"ontvangstbewijs {receipt.id}",
-                delivered_at=utcnow(),
+                delivered_at=clock.now(),
                 delivered_sha256=checksum,
                 receipt=receipt.id,
                 receipt_at=receipt.at,
@@ -435,7 +445,12 @@ def deliver_request(request_id: int, transport, policy: DeliveryPolicy, now: dat
             )
             queue_notifications("delivered", request)
             audit.record(
-                "delivery.delivered", None, request.school, request, sha256=checksum, receipt=receipt.id
+                "delivery.delivered",
+                None,
+                request.school,
+                request,
+                sha256=checksum,
+                receipt=receipt.id,
             )
     except DeliveryRefused:
         # Another sender took over after this one's lease expired and recorded the
@@ -451,9 +466,7 @@ def _record_failure(
     try:
         with db.atomic():
             if request.attempts >= policy.max_attempts:
-                _transition(
-                    request, GIVEN_UP, None, error, last_error=error, lease_until=None
-                )
+                _transition(request, GIVEN_UP, None, error, last_error=error, lease_until=None)
                 queue_notifications("failed", request)
                 audit.record("delivery.given_up", None, request.school, request, error=error)
                 logger.error(
@@ -474,7 +487,12 @@ def _record_failure(
                 next_attempt_at=retry_at,
             )
             audit.record(
-                "delivery.failed", None, request.school, request, error=error, attempt=request.attempts
+                "delivery.failed",
+                None,
+                request.school,
+                request,
+                error=error,
+                attempt=request.attempts,
             )
     except DeliveryRefused:
         logger.warning("delivery request=%s failure not recorded: status changed", request.id)
@@ -496,6 +514,9 @@ def run_due(now: datetime, transport, policy: DeliveryPolicy) -> list[int]:
         if deliver_request(request_id, transport, policy, now):
             delivered.append(request_id)
     logger.info(
-        "delivery sweep at=%s claimed=%d delivered=%d", now.isoformat(), len(claimed), len(delivered)
+        "delivery sweep at=%s claimed=%d delivered=%d",
+        now.isoformat(),
+        len(claimed),
+        len(delivered),
     )
     return delivered

@@ -41,6 +41,10 @@ def open_database(url: str) -> peewee.Database:
     if scheme.startswith("sqlite"):
         return connect(
             url,
+            # A deferred transaction that reads first cannot wait for the write lock: it
+            # fails at once with "database is locked" when another process wrote meanwhile.
+            # Taking the write lock at BEGIN lets busy_timeout do its work.
+            lock_type="IMMEDIATE",
             pragmas={
                 "journal_mode": "wal",
                 "foreign_keys": 1,

@@ -13,13 +13,13 @@ ACTIVE = "('submitted', 'approved', 'delivering', 'retrying', 'delivered', 'give
 
 def up(migrator, db):
     migrator.migrate(
-        migrator.add_column("delivery_request", "idempotency_key", CharField(max_length=64, default="")),
+        migrator.add_column(
+            "delivery_request", "idempotency_key", CharField(max_length=64, default="")
+        ),
         migrator.add_column("delivery_request", "next_attempt_at", UTCDateTimeField(null=True)),
         migrator.add_column("delivery_request", "receipt_at", UTCDateTimeField(null=True)),
     )
-    db.execute_sql(
-        "UPDATE delivery_request SET status = 'retrying' WHERE status = 'failed'"
-    )
+    db.execute_sql("UPDATE delivery_request SET status = 'retrying' WHERE status = 'failed'")
     db.execute_sql(
         "CREATE UNIQUE INDEX delivery_request_one_active ON delivery_request "
         f"(school_id, school_year_id, instrument_id) WHERE status IN {ACTIVE}"

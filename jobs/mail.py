@@ -122,7 +122,7 @@ def build_message(notification: Notification, subject: str, body: str) -> EmailM
     message["Message-ID"] = make_msgid(
         idstring=f"notification-{notification.id}", domain=sender.rpartition("@")[2] or None
     )
-    # RFC 3834: tells mail servers and out-of-office replies that no person sent this.
+    # RFC 3834: marks the message as sent by a program, so out-of-office replies skip it.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(body, cte="quoted-printable")
     message.policy = HEADER_POLICY
@@ -138,7 +138,7 @@ TAKEN = "taken"
 
 @job
 def send_pending_notifications() -> int:
-    """Send every pending notification; return how many were sent in this run."""
+    """Send every pending notification and return how many were sent in this run."""
     return send_pending()
 
 
@@ -156,7 +156,7 @@ def send_pending() -> int:
             for notification_id in ids:
                 outcomes.append(_send_one(notification_id, transport))
                 if outcomes[-1] == CONNECTION_LOST:
-                    # The rest would fail the same way; the next run tries them.
+                    # The rest would fail the same way, so the next run tries them.
                     break
     except MailConnectionError as error:
         # Nothing was claimed, so no attempt is counted while the server is down.
@@ -173,7 +173,7 @@ def send_pending() -> int:
 
 
 def _send_one(notification_id: int, transport) -> str:
-    """Claim, render and send one notification; return the outcome."""
+    """Claim, render and send one notification, and return the outcome."""
     notification = claim(notification_id, utcnow())
     if notification is None:
         return TAKEN
@@ -213,7 +213,7 @@ def _send_one(notification_id: int, transport) -> str:
 
 @job
 def send_deadline_reminders() -> int:
-    """Queue the reminders due today, then send them; return the boards reminded."""
+    """Queue the reminders due today, send them, and return how many boards were reminded."""
     reminded = queue_reminders(today(), current_app.config["REMINDER_DAYS_BEFORE_LAST"])
     if reminded:
         send_pending()

@@ -9,7 +9,7 @@ from rq import Queue
 logger = logging.getLogger(__name__)
 
 MAIL_JOB = "jobs.mail.send_pending_notifications"
-# A mail run sends what is pending in a few seconds; this leaves room for a slow server.
+# A mail run usually takes seconds, and this limit leaves room for a slow SMTP server.
 MAIL_JOB_TIMEOUT_SECONDS = 300
 
 

@@ -27,10 +27,10 @@ SMTP_TIMEOUT_SECONDS = 30
 
 
 class MailSendError(Exception):
-    """One message could not be sent; other messages may still go through.
+    """One message could not be sent, but other messages may still go through.
 
-    ``summary`` describes the error without addresses or message content, for the log;
-    the full text may contain the recipient's address.
+    ``summary`` describes the error for the log, without addresses or message content.
+    The full text may contain the recipient's address.
     """
 
     def __init__(self, message: str, summary: str | None = None):
@@ -64,7 +64,7 @@ class FileMailTransport:
         return None
 
     def send(self, message: EmailMessage, name: str) -> str:
-        """Write ``message`` atomically; return the file's path."""
+        """Write ``message`` atomically and return the file's path."""
         path = self.directory / f"{name}.eml"
         partial = path.with_suffix(".eml.partial")
         try:
@@ -116,7 +116,7 @@ class SMTPMailTransport:
             smtp.close()
             # The error text of a failed login names neither the user nor the password.
             raise MailConnectionError(
-                f"SMTP server {self.host}:{self.port} refused the session: {error}"
+                f"SMTP session with {self.host}:{self.port} failed at STARTTLS or login: {error}"
             ) from error
         self._smtp = smtp
         logger.info(
@@ -138,7 +138,7 @@ class SMTPMailTransport:
         self._smtp = None
 
     def send(self, message: EmailMessage, name: str) -> str:
-        """Hand ``message`` to the server; return the server and the message id."""
+        """Hand ``message`` to the server and return the server and the message id."""
         if self._smtp is None:
             raise MailConnectionError("SMTP transport used outside its with block")
         # smtplib.SMTPException is a subclass of OSError, so the order of these matters.
@@ -150,7 +150,8 @@ class SMTPMailTransport:
             ) from error
         except smtplib.SMTPException as error:
             raise MailSendError(
-                f"SMTP server {self.host}:{self.port} refused: {error}", _smtp_summary(error)
+                f"SMTP server {self.host}:{self.port} rejected the message: {error}",
+                _smtp_summary(error),
             ) from error
         except OSError as error:
             raise MailConnectionError(
@@ -160,7 +161,7 @@ class SMTPMailTransport:
 
 
 def _smtp_summary(error: smtplib.SMTPException) -> str:
-    """Describe an SMTP refusal by class and reply code, which contain no address."""
+    """Describe an SMTP rejection by class and reply code, which contain no address."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = sorted({code for code, _reply in error.recipients.values()})
         return f"SMTPRecipientsRefused codes={codes}"
@@ -170,7 +171,7 @@ def _smtp_summary(error: smtplib.SMTPException) -> str:
 
 
 def make_mail_transport(mail_url: str, data_dir: Path) -> FileMailTransport | SMTPMailTransport:
-    """Return the transport that ``mail_url`` names; raise ValueError for an invalid one."""
+    """Return the transport that ``mail_url`` names, or raise ValueError for an invalid one."""
     if not mail_url:
         return FileMailTransport(Path(data_dir) / "mail")
     parts = urlsplit(mail_url)

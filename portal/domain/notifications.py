@@ -22,7 +22,7 @@ BOARD_KINDS = ("submitted", "changed")
 SCHOOL_KINDS = ("approved", "rejected", "delivered", "failed")
 REMINDER = "reminder"
 
-# A row that failed this many sends is no longer tried; it keeps its last error. The
+# A row that failed this many sends is no longer tried and keeps its last error. The
 # sender counts a try only once it has a working connection, so an unreachable mail
 # server does not use up these attempts.
 MAX_ATTEMPTS = 10
@@ -54,7 +54,7 @@ def school_staff(school_id: int) -> peewee.ModelSelect:
 
 
 def insert_notifications(kind: str, recipients, now: datetime, **fields) -> int:
-    """Write one pending row of ``kind`` per recipient; return how many were written."""
+    """Write one pending row of ``kind`` per recipient and return how many were written."""
     rows = [
         {
             "kind": kind,
@@ -71,7 +71,7 @@ def insert_notifications(kind: str, recipients, now: datetime, **fields) -> int:
 
 
 def queue_notifications(kind: str, request: DeliveryRequest) -> int:
-    """Write the e-mails that a transition of ``request`` causes; return how many.
+    """Write the e-mails that a transition of ``request`` causes and return how many.
 
     Call it inside the transaction of the transition. "submitted" and "changed" go to every
     active board secretary of the school's board, the other kinds to every active
@@ -83,7 +83,7 @@ def queue_notifications(kind: str, request: DeliveryRequest) -> int:
         recipients = school_staff(request.school_id)
     else:
         raise ValueError(
-            f"unknown notification kind {kind!r}; use one of {BOARD_KINDS + SCHOOL_KINDS}"
+            f"unknown notification kind {kind!r}, expected one of {BOARD_KINDS + SCHOOL_KINDS}"
         )
     count = insert_notifications(kind, recipients, utcnow(), request=request.id)
     logger.info(
@@ -115,7 +115,7 @@ def _claimable(now: datetime):
 
 
 def claim(notification_id: int, now: datetime) -> Notification | None:
-    """Claim one pending row for sending and count the attempt; None when it is taken."""
+    """Claim one pending row for sending and count the attempt, or return None if taken."""
     updated = (
         Notification.update(lease_until=now + LEASE, attempts=Notification.attempts + 1)
         .where((Notification.id == notification_id) & _claimable(now))

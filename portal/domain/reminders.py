@@ -70,7 +70,7 @@ def schools_awaiting_board(board_id: int, school_year: SchoolYear) -> list[Schoo
 
 
 def queue_reminders(today: date, days_before: int) -> int:
-    """Write the reminder e-mails that are due on ``today``; return the boards reminded."""
+    """Write the reminder e-mails due on ``today`` and return how many boards were reminded."""
     school_year = current_school_year(today)
     if school_year is None:
         return 0
@@ -102,7 +102,7 @@ def queue_reminders(today: date, days_before: int) -> int:
 
 
 def _remind_board(board_id: int, school_year: SchoolYear, last: date) -> bool:
-    """Queue the reminder of one board unless nothing is missing or nobody can receive it."""
+    """Queue the reminder of one board, unless no school awaits it or it has no secretary."""
     schools = schools_awaiting_board(board_id, school_year)
     if not schools:
         return False

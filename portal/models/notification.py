@@ -24,8 +24,8 @@ NOTIFICATION_KINDS = (
 class Notification(BaseModel):
     """An e-mail to one recipient, written in the same transaction as the event it reports.
 
-    The subject and body are rendered when the mail is sent; ``subject`` keeps the subject
-    that was sent. A row with ``sent_at`` unset is pending.
+    The subject and body are rendered when the mail is sent, and ``subject`` keeps the
+    subject that was sent. A row with ``sent_at`` unset is pending.
     """
 
     kind = peewee.CharField(max_length=20, choices=[(k, k) for k in NOTIFICATION_KINDS])
@@ -54,7 +54,7 @@ class Notification(BaseModel):
 
 
 class BoardReminder(BaseModel):
-    """A deadline reminder queued for a board in a school year; the unique index allows one."""
+    """A deadline reminder queued for a board in a school year, at most one by a unique index."""
 
     board = peewee.ForeignKeyField(Board, backref="+", on_delete="CASCADE")
     school_year = peewee.ForeignKeyField(SchoolYear, backref="+", on_delete="CASCADE")

@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from .health.routes import bp as health_bp
     from .management.routes import bp as management_bp
     from .monitoring.routes import bp as monitoring_bp
+    from .support.routes import bp as support_bp
 
     for blueprint in (
         auth_bp,
@@ -97,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
         delivery_bp,
         board_bp,
         factsheets_bp,
+        support_bp,
         health_bp,
     ):
         app.register_blueprint(blueprint)

@@ -35,9 +35,9 @@ from . import job
 logger = logging.getLogger(__name__)
 
 # Headers are folded only past 998 characters, the limit of RFC 5322, because CPython
-# 3.11 folds a long subject before an encoded word ("vóór") with a doubled space that mail
-# clients show. The body is encoded before this policy is set, so its quoted-printable
-# lines keep the default maximum of 78 characters.
+# 3.11 folds a long subject before an encoded word ("vóór") so that the unfolded subject
+# has a doubled space. The body is encoded before this policy is set, so its
+# quoted-printable lines keep the default maximum of 78 characters.
 HEADER_POLICY = email.policy.default.clone(max_line_length=998)
 
 

@@ -157,6 +157,7 @@ def _render_school(school: School, status: int = 200, requeue_form=None, refusal
         more_events=len(events) > AUDIT_LIMIT,
         audit_limit=AUDIT_LIMIT,
         audit_label=audit_label,
+        requeueable=REQUEUEABLE,
         requeue_forms=_requeue_forms(deliveries, requeue_form, "school"),
         refusal=refusal,
     )

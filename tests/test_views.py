@@ -508,3 +508,98 @@ def test_healthz_reports_parts(client):
     # No worker runs in this test, so the portal is degraded.
     assert body["checks"]["workers"]["ok"] is False
     assert response.status_code == 503
+
+
+# --- changing a request ------------------------------------------------------------
+
+
+def _change_url(client, auth, app) -> tuple[str, int]:
+    auth.login("school@demo.test")
+    school = school_id(app, "15KU00")
+    submit(client, school)
+    with app.app_context(), db.connection_context():
+        request_id = DeliveryRequest.get().id
+    return f"/scholen/{school}/levering/{request_id}/wijzigen", request_id
+
+
+def test_change_form_prefilled(client, auth, app):
+    url, _request_id = _change_url(client, auth, app)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Aanvraag wijzigen" in page.text
+    assert 'value="Mr. J. de Boer"' in page.text
+    assert '<option selected value="2018-04-01">' in page.text
+
+
+def test_change_after_approval_needs_board_again(client, auth, app):
+    url, request_id = _change_url(client, auth, app)
+    auth.logout()
+    auth.login("bestuur@demo.test")
+    client.post(f"/bestuur/aanvragen/{request_id}/goedkeuren")
+    auth.logout()
+    auth.login("school@demo.test")
+
+    response = client.post(url, data={**FORM, "leverdatum": "2018-05-01", "action": "submit"})
+    assert response.status_code == 303
+    with app.app_context(), db.connection_context():
+        request = DeliveryRequest.get_by_id(request_id)
+        assert request.status == "submitted"
+        assert request.leverdatum == date(2018, 5, 1)
+        assert request.decided_by is None
+
+
+def test_change_by_secretary_approves_at_once(client, auth, app):
+    url, request_id = _change_url(client, auth, app)
+    auth.logout()
+    auth.login("bestuur@demo.test")
+    response = client.post(
+        url, data={**FORM, "groups": "groep 7 en 8", "approve": "y", "action": "submit"}
+    )
+    assert response.status_code == 303
+    with app.app_context(), db.connection_context():
+        request = DeliveryRequest.get_by_id(request_id)
+        assert request.status == "approved"
+        assert request.groups == "groep 7 en 8"
+        assert json.loads(request.payload)["answers"]["groups"] == "groep 7 en 8"
+
+
+def test_change_bad_input_keeps_request(client, auth, app):
+    url, request_id = _change_url(client, auth, app)
+    response = client.post(url, data={**FORM, "leverdatum": "2018-04-02", "action": "submit"})
+    assert response.status_code == 422
+    assert "Op deze datum wordt niet geleverd." in response.text
+    with app.app_context(), db.connection_context():
+        assert DeliveryRequest.get_by_id(request_id).leverdatum == date(2018, 4, 1)
+
+
+def test_change_on_leverdatum_refused(client, auth, app):
+    url, request_id = _change_url(client, auth, app)
+    app.config["PORTAL_TODAY"] = date(2018, 4, 1)
+    response = client.post(url, data={**FORM, "leverdatum": "2018-05-01", "action": "submit"})
+    assert response.status_code == 422
+    assert "tot de dag vóór" in response.text
+    with app.app_context(), db.connection_context():
+        assert DeliveryRequest.get_by_id(request_id).leverdatum == date(2018, 4, 1)
+
+
+def test_change_by_other_school_staff_is_404(client, auth, app):
+    url, _request_id = _change_url(client, auth, app)
+    auth.logout()
+    auth.login("school2@demo.test")
+    assert client.get(url).status_code == 404
+
+
+def test_payload_csv_guards_formulas(client, auth, app):
+    auth.login("school@demo.test")
+    school = school_id(app, "15KU00")
+    submit(client, school, contact_name="=HYPERLINK(1)")
+    with app.app_context(), db.connection_context():
+        request_id = DeliveryRequest.get().id
+    response = client.get(f"/scholen/{school}/levering/{request_id}/samenvatting.csv")
+    assert response.status_code == 200
+    text = response.data.decode("utf-8-sig")
+    assert "brin;15KU" in text
+    assert "answers.contact_name;'=HYPERLINK(1)" in text
+    assert (
+        client.get(f"/scholen/{school}/levering/{request_id}/samenvatting.xml").status_code == 404
+    )

@@ -162,6 +162,27 @@ class DeliveryForm(FlaskForm):
         )
 
 
+class ChangeForm(DeliveryForm):
+    """The delivery form filled with a request's answers; a secretary may approve at once."""
+
+    approve = BooleanField(_l("Wijziging meteen goedkeuren namens het bevoegd gezag"))
+
+    def load(self, request) -> None:
+        """Fill the fields from a stored request."""
+        self.consent.data = True
+        self.leverdatum.data = request.leverdatum
+        self.level.data = request.level
+        self.groups.data = request.groups
+        self.representative.data = "ja" if request.representative else "nee"
+        self.representative_explanation.data = request.representative_explanation
+        self.consent_name.data = request.consent_name
+        self.consent_function.data = request.consent_function
+        self.consent_date.data = request.consent_date
+        self.contact_name.data = request.contact_name
+        self.contact_email.data = request.contact_email
+        self.contact_phone.data = request.contact_phone
+
+
 class ConfirmForm(FlaskForm):
     """A form with only the CSRF token, for buttons such as withdraw or approve."""
 

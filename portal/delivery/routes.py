@@ -1,5 +1,6 @@
 """Requesting delivery to the Inspectie: the form with preview, the status, withdrawal."""
 
+import json
 import logging
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
@@ -16,17 +17,20 @@ from portal.domain.calendar import (
     open_leverdata,
 )
 from portal.domain.delivery import (
+    CHANGEABLE,
     active_request,
     build_payload,
+    change_request,
     submit_request,
     withdraw_request,
 )
+from portal.domain.payload import summary_csv
 from portal.domain.report import school_instrument
 from portal.models import DeliveryRequest, Instrument, SchoolYear
 from portal.queue import enqueue_mail_run
 from portal.rendering import render
 
-from .forms import ConfirmForm, DeliveryForm
+from .forms import ChangeForm, ConfirmForm, DeliveryForm
 from .messages import refusal_message
 
 bp = Blueprint("delivery", __name__)
@@ -53,7 +57,9 @@ def _instrument_for(school, school_year) -> Instrument:
     return school_instrument([school], school_year) or Instrument.get(Instrument.code == "msv")
 
 
-def _render_page(school, school_year, form=None, preview=None, status=200, refusal=None):
+def _render_page(
+    school, school_year, form=None, preview=None, status=200, refusal=None, changing=None
+):
     instrument = _instrument_for(school, school_year)
     current = active_request(school, school_year)
     if refusal is None and current is None:
@@ -76,6 +82,7 @@ def _render_page(school, school_year, form=None, preview=None, status=200, refus
         form=form,
         preview=preview,
         refusal=refusal,
+        changing=changing,
         confirm_form=ConfirmForm(),
         can_change=current is not None
         and current.status in ("submitted", "approved")
@@ -159,14 +166,90 @@ def withdraw(school_id: int, request_id: int):
     )
 
 
-@bp.route("/scholen/<int:school_id>/levering/<int:request_id>/samenvatting.json")
-@roles_required(*STAFF, "support", "admin")
-def payload(school_id: int, request_id: int):
+def _change_form(delivery: DeliveryRequest, formdata=None) -> ChangeForm:
+    open_dates = open_leverdata(delivery.school_year, delivery.instrument, today())
+    form = ChangeForm(formdata=formdata, today=today(), open_dates=open_dates)
+    if formdata is None:
+        form.load(delivery)
+    return form
+
+
+@bp.route("/scholen/<int:school_id>/levering/<int:request_id>/wijzigen", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def change(school_id: int, request_id: int):
     school = school_or_404(school_id)
     delivery = _request_or_404(school, request_id)
-    return _payload_response(
-        delivery.payload.encode(), f"samenvatting-{school.code}-{delivery.school_year.name}.json"
-    )
+    school_year = delivery.school_year
+    if delivery.status not in CHANGEABLE or not can_still_change(delivery.leverdatum, today()):
+        error = DeliveryRefused("too_late_to_change", {"date": delivery.leverdatum})
+        return _render_page(school, school_year, status=422, refusal=refusal_message(error))
+
+    if request.method == "GET":
+        return _render_page(school, school_year, form=_change_form(delivery), changing=delivery)
+
+    form = _change_form(delivery, request.form)
+    if not form.validate_on_submit():
+        return _render_page(school, school_year, form=form, status=422, changing=delivery)
+
+    action = request.form.get("action", "preview")
+    threshold = current_app.config["SUPPRESSION_THRESHOLD"]
+    if action in ("preview", "download"):
+        payload = build_payload(school, school_year, form.answers(), threshold)
+        if action == "download":
+            return _payload_response(payload, f"samenvatting-{school.code}-{school_year.name}.json")
+        return _render_page(
+            school, school_year, form=form, preview=payload.decode(), changing=delivery
+        )
+
+    approve = current_user.role == "board_secretary" and form.approve.data
+    try:
+        change_request(
+            delivery,
+            form.leverdatum.data,
+            form.answers(),
+            current_user,
+            today(),
+            threshold,
+            approve,
+        )
+    except DeliveryRefused as error:
+        return _render_page(
+            school,
+            school_year,
+            form=form,
+            status=422,
+            refusal=refusal_message(error),
+            changing=delivery,
+        )
+    enqueue_mail_run()
+    if approve:
+        message = _("De aanvraag is gewijzigd en goedgekeurd.")
+    else:
+        message = _("De aanvraag is gewijzigd. Het bevoegd gezag moet opnieuw goedkeuren.")
+    flash(message, "success")
+    return redirect(url_for("delivery.show", school_id=school.id, schooljaar=school_year.name), 303)
+
+
+@bp.route(
+    "/scholen/<int:school_id>/levering/<int:request_id>/samenvatting.json",
+    defaults={"kind": "json"},
+)
+@bp.route("/scholen/<int:school_id>/levering/<int:request_id>/samenvatting.<kind>")
+@roles_required(*STAFF, "support", "admin")
+def payload(school_id: int, request_id: int, kind: str):
+    school = school_or_404(school_id)
+    delivery = _request_or_404(school, request_id)
+    filename = f"samenvatting-{school.code}-{delivery.school_year.name}"
+    if kind == "json":
+        return _payload_response(delivery.payload.encode(), f"{filename}.json")
+    if kind == "csv":
+        data = summary_csv(json.loads(delivery.payload))
+        return Response(
+            data,
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+        )
+    abort(404)
 
 
 def _request_or_404(school, request_id: int) -> DeliveryRequest:

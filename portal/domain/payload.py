@@ -1,6 +1,8 @@
 """The samenvatting sent to the Inspectie: aggregates only, never data of a pupil."""
 
+import csv
 import hashlib
+import io
 import json
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -80,3 +82,40 @@ def encode_summary(summary: dict) -> bytes:
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# Spreadsheet programs run a cell that starts with one of these as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _flatten(value, prefix: str = ""):
+    if isinstance(value, dict):
+        for key in sorted(value):
+            yield from _flatten(value[key], f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value, start=1):
+            yield from _flatten(item, f"{prefix}[{index}]")
+    else:
+        yield prefix, value
+
+
+def summary_csv(summary: dict) -> bytes:
+    """Render a summary as two-column CSV (field;value) for Excel on Dutch Windows.
+
+    The file is UTF-8 with a byte-order mark and uses ";" as Excel does with a Dutch
+    locale. A text value that a spreadsheet would run as a formula gets a leading quote.
+    """
+    output = io.StringIO()
+    writer = csv.writer(output, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["veld", "waarde"])
+    for key, value in _flatten(summary):
+        if value is None:
+            text = ""
+        elif isinstance(value, bool):
+            text = "ja" if value else "nee"
+        else:
+            text = str(value)
+        if isinstance(value, str) and text.startswith(FORMULA_PREFIXES):
+            text = "'" + text
+        writer.writerow([key, text])
+    return "\ufeff".encode() + output.getvalue().encode()

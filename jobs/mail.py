@@ -22,6 +22,7 @@ from portal.domain.mail_transport import MailConnectionError, MailSendError, mak
 from portal.domain.notifications import (
     BOARD_KINDS,
     REMINDER,
+    SUPPORT_KINDS,
     claim,
     mark_sent,
     pending_ids,
@@ -55,6 +56,8 @@ def _request_context(notification: Notification) -> dict:
     school = request.school
     if notification.kind in BOARD_KINDS:
         link = portal_url("board.overview")
+    elif notification.kind in SUPPORT_KINDS:
+        link = portal_url("support.school", school_id=school.id)
     else:
         link = portal_url("delivery.show", school_id=school.id, schooljaar=request.school_year.name)
     return {

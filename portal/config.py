@@ -46,6 +46,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "REDIS_URL": env.get("REDIS_URL") or f"unix://{data_dir / 'redis.sock'}",
         "PORTAL_TODAY": _parse_today(env.get("PORTAL_TODAY")),
         "PORTAL_DEMO_PASSWORD": env.get("PORTAL_DEMO_PASSWORD", "demo"),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         # Breakdowns with fewer respondents than this are not shown.
         "SUPPRESSION_THRESHOLD": int(env.get("PORTAL_SUPPRESSION_THRESHOLD", "10")),
         # A worker counts as alive in /healthz when its heartbeat is younger than this (seconds).
@@ -61,7 +62,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # RETRY_MAX_DELAY, until MAX_ATTEMPTS sends have failed; then it is given up.
         "DELIVERY_MAX_ATTEMPTS": int(env.get("DELIVERY_MAX_ATTEMPTS", "6")),
         "DELIVERY_RETRY_BASE_SECONDS": float(env.get("DELIVERY_RETRY_BASE_SECONDS", "60")),
-        "DELIVERY_RETRY_MAX_DELAY_SECONDS": float(env.get("DELIVERY_RETRY_MAX_DELAY_SECONDS", "21600")),
+        "DELIVERY_RETRY_MAX_DELAY_SECONDS": float(
+            env.get("DELIVERY_RETRY_MAX_DELAY_SECONDS", "21600")
+        ),
         # A claimed send whose worker died is claimed again after this many seconds.
         "DELIVERY_LEASE_SECONDS": float(env.get("DELIVERY_LEASE_SECONDS", "300")),
         # Mail: an SMTP server (smtp://host:port or smtp+starttls://user:password@host:port),

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from rq import Queue
 
+from jobs.mail import render_mail
 from portal.clock import start_of_day
 from portal.domain.calendar import DeliveryRefused
 from portal.domain.delivery import (
@@ -28,7 +29,7 @@ from portal.domain.delivery import (
     run_due,
 )
 from portal.domain.transport import HttpsTransport, OutboxTransport
-from portal.models import AuditEvent, DeliveryRequest, DeliveryStatusChange, db
+from portal.models import AuditEvent, DeliveryRequest, DeliveryStatusChange, Notification, db
 
 from .factories import make_approved_request
 from .receiver import Receiver
@@ -133,6 +134,11 @@ def test_given_up_after_max_attempts(app_context, receiver):
     assert stored.attempts == FAST.max_attempts
     assert len(receiver.posts) == FAST.max_attempts
     assert AuditEvent.select().where(AuditEvent.action == "delivery.given_up").count() == 1
+    alerts = Notification.select().where(Notification.kind == "support_alert")
+    assert [n.recipient_email for n in alerts] == ["helpdesk@demo.test"]
+    subject, body = render_mail(alerts[0])
+    assert subject.startswith("Actie nodig: levering opgegeven")
+    assert "HTTP 500" in body
 
 
 def test_requeue_after_giving_up(app_context, receiver):

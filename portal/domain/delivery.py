@@ -516,6 +516,7 @@ def _record_failure(
             if request.attempts >= policy.max_attempts:
                 _transition(request, GIVEN_UP, None, error, last_error=error, lease_until=None)
                 queue_notifications("failed", request)
+                queue_notifications("support_alert", request)
                 audit.record("delivery.given_up", None, request.school, request, error=error)
                 logger.error(
                     "delivery request=%s given up after %d attempts: %s",

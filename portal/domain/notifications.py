@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 BOARD_KINDS = ("submitted", "changed")
 # Kinds mailed to the school staff of the request's school.
 SCHOOL_KINDS = ("approved", "rejected", "delivered", "failed")
+# Kinds mailed to every support-desk account: a delivery that was given up needs a person.
+SUPPORT_KINDS = ("support_alert",)
 REMINDER = "reminder"
 
 # A row that failed this many sends is no longer tried and keeps its last error. The
@@ -53,6 +55,15 @@ def school_staff(school_id: int) -> peewee.ModelSelect:
     )
 
 
+def support_staff() -> peewee.ModelSelect:
+    """Return the active support-desk accounts, ordered by id."""
+    return (
+        User.select()
+        .where((User.role == "support") & (User.active == True))  # noqa: E712
+        .order_by(User.id)
+    )
+
+
 def insert_notifications(kind: str, recipients, now: datetime, **fields) -> int:
     """Write one pending row of ``kind`` per recipient and return how many were written."""
     rows = [
@@ -74,16 +85,19 @@ def queue_notifications(kind: str, request: DeliveryRequest) -> int:
     """Write the e-mails that a transition of ``request`` causes and return how many.
 
     Call it inside the transaction of the transition. "submitted" and "changed" go to every
-    active board secretary of the school's board, the other kinds to every active
-    school-staff account of the school.
+    active board secretary of the school's board, "support_alert" to every support-desk
+    account, and the other kinds to every active school-staff account of the school.
     """
     if kind in BOARD_KINDS:
         recipients = board_secretaries(request.school.board_id)
     elif kind in SCHOOL_KINDS:
         recipients = school_staff(request.school_id)
+    elif kind in SUPPORT_KINDS:
+        recipients = support_staff()
     else:
         raise ValueError(
-            f"unknown notification kind {kind!r}, expected one of {BOARD_KINDS + SCHOOL_KINDS}"
+            f"unknown notification kind {kind!r}, "
+            f"expected one of {BOARD_KINDS + SCHOOL_KINDS + SUPPORT_KINDS}"
         )
     count = insert_notifications(kind, recipients, utcnow(), request=request.id)
     logger.info(

@@ -7,7 +7,7 @@ rejected (by the board) or withdrawn (by the school, until the day before its da
 
 Every transition is a guarded UPDATE on the current status, so two people or two
 workers acting at once cannot both win, and each writes a history row and an audit
-event. The database, not Redis, says what is due: a lost queue loses no delivery.
+event. The database, not Redis, determines what is due, so a lost queue loses no delivery.
 Times are taken from portal.clock, so a training installation with PORTAL_TODAY records
 its deliveries on that date.
 """
@@ -49,7 +49,7 @@ GIVEN_UP = "given_up"
 REJECTED = "rejected"
 WITHDRAWN = "withdrawn"
 
-# Statuses in which a request still counts as the school's request for that year; a
+# Statuses in which a request still counts as the school's request for that year. A
 # partial unique index in the database allows one such request per school, year and
 # instrument.
 ACTIVE = (SUBMITTED, APPROVED, DELIVERING, RETRYING, DELIVERED, GIVEN_UP)

@@ -316,17 +316,14 @@ def test_deliver_summary_after_approval(page, screenshot, javascript, app, data_
     log_in(page, BOARD_USER)
     page.get_by_role("navigation").get_by_role("link", name="Bestuur").click()
     expect(page.get_by_role("heading", level=1, name="Leveringen van het bestuur")).to_be_visible()
-    waiting = page.locator("article").filter(
-        has=page.get_by_role("heading", name="OBS De Regenboog (15KU00)")
-    )
+    waiting = page.get_by_role("checkbox", name="OBS De Regenboog (15KU00)")
     expect(waiting).to_have_count(1)
     screenshot(page, "bestuur")
-    waiting.get_by_role("button", name="Goedkeuren").click()
-    expect(
-        page.get_by_text("De levering van OBS De Regenboog op 01-04-2018 is goedgekeurd.")
-    ).to_be_visible()
-    school_row = page.get_by_role("row").filter(has_text="OBS De Regenboog (15KU00)")
-    expect(school_row).to_contain_text("goedgekeurd, ingepland")
+    waiting.check()
+    page.get_by_role("button", name="Gekozen aanvragen goedkeuren").click()
+    expect(page.locator(".result--ok")).to_contain_text("OBS De Regenboog (15KU00)")
+    school_row = page.get_by_role("row").filter(has_text="OBS De Regenboog (15KU00)").first
+    expect(school_row).to_contain_text("ngepland op 1 april 2018")
     screenshot(page, "bestuur-goedgekeurd")
 
     output = run_portal(["deliveries", "run-due", "--as-of", "2018-04-01"], portal_env)

@@ -2,7 +2,7 @@
 
 import json
 
-from portal.clock import utcnow
+from portal import clock
 from portal.models import AuditEvent, School, User
 
 
@@ -15,7 +15,7 @@ def record(
 ) -> AuditEvent:
     """Append an audit event; ``details`` must be JSON-serialisable and hold no pupil data."""
     return AuditEvent.create(
-        at=utcnow(),
+        at=clock.now(),
         user=user,
         action=action,
         school=school,

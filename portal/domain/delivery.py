@@ -336,9 +336,14 @@ def reject_request(request: DeliveryRequest, user: User, reason: str) -> None:
 
 
 def requeue_request(request: DeliveryRequest, user: User | None, reason: str = "") -> None:
-    """Schedule a retrying or given-up delivery for the next sweep (support desk)."""
-    if request.status not in (RETRYING, GIVEN_UP):
-        raise DeliveryRefused("status_changed", {"request": request.id})
+    """Schedule a retrying or given-up delivery for the next sweep (support desk).
+
+    Raises DeliveryRefused("not_failed") for a request in any other status, and
+    DeliveryRefused("status_changed") when its status changed since it was read.
+    """
+    from_status = request.status
+    if from_status not in (RETRYING, GIVEN_UP):
+        raise DeliveryRefused("not_failed", {"request": request.id, "status": from_status})
     with db.atomic():
         _transition(
             request,
@@ -348,7 +353,9 @@ def requeue_request(request: DeliveryRequest, user: User | None, reason: str = "
             next_attempt_at=None,
             lease_until=None,
         )
-        audit.record("delivery.requeued", user, request.school, request, reason=reason)
+        audit.record(
+            "delivery.requeued", user, request.school, request, from_status=from_status, note=reason
+        )
 
 
 def _due_condition(now: datetime):

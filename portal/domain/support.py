@@ -9,12 +9,9 @@ import logging
 import re
 from dataclasses import dataclass
 
-from portal.clock import utcnow
-from portal.models import Board, DeliveryRequest, DeliveryStatusChange, School, User, db
+from portal.models import Board, DeliveryRequest, School, User
 
-from . import audit
-from .calendar import DeliveryRefused
-from .delivery import APPROVED, GIVEN_UP, RETRYING
+from .delivery import GIVEN_UP, RETRYING, requeue_request
 
 logger = logging.getLogger(__name__)
 
@@ -78,47 +75,4 @@ def requeue_delivery(request: DeliveryRequest, user: User, note: str = "") -> No
     Raises DeliveryRefused("not_failed") when the request did not fail, and
     DeliveryRefused("status_changed") when its status changed since it was read.
     """
-    from_status = request.status
-    if from_status not in REQUEUEABLE:
-        raise DeliveryRefused("not_failed", {"request": request.id, "status": from_status})
-
-    now = utcnow()
-    with db.atomic():
-        updated = (
-            DeliveryRequest.update(
-                status=APPROVED, updated_at=now, lease_until=None, next_attempt_at=None
-            )
-            .where((DeliveryRequest.id == request.id) & (DeliveryRequest.status == from_status))
-            .execute()
-        )
-        if updated != 1:
-            raise DeliveryRefused("status_changed", {"request": request.id})
-        DeliveryStatusChange.create(
-            request=request,
-            from_status=from_status,
-            to_status=APPROVED,
-            changed_by=user,
-            changed_at=now,
-            reason=note or DEFAULT_REQUEUE_REASON,
-        )
-        audit.record(
-            "delivery.requeued",
-            user,
-            request.school,
-            request,
-            from_status=from_status,
-            note=note,
-        )
-
-    request.status = APPROVED
-    request.updated_at = now
-    request.lease_until = None
-    request.next_attempt_at = None
-    logger.info(
-        "delivery request=%s school=%s requeued %s -> %s by user=%s",
-        request.id,
-        request.school_id,
-        from_status,
-        APPROVED,
-        user.id,
-    )
+    requeue_request(request, user, note or DEFAULT_REQUEUE_REASON)

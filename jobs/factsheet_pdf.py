@@ -1,143 +1,212 @@
-"""The school factsheet as a PDF, drawn with reportlab."""
+"""The school factsheet as a PDF, laid out with reportlab's platypus."""
 
-import io
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
-from reportlab.graphics.charts.barcharts import VerticalBarChart
-from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer, Table, TableStyle
 
 from portal.clock import today
 from portal.domain.report import Report
 
-# Debian's fonts-dejavu-core covers the Latin scripts (Ł, ş, ễ, ...).
-# NOTE: without that package the PDF falls back to Helvetica, which shows such letters as boxes.
-DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+from .pdf_layout import BRAND, FONT, FONT_BOLD, build_pdf, styles, text
+
 SCALE_LABELS = {
     "veiligheidsbeleving": "Veiligheidsbeleving",
     "welbevinden": "Welbevinden",
-    "aantasting": "Aantasting (hoger is minder aantasting)",
+    "aantasting": "Aantasting",
 }
+SCALE_COLOURS = {
+    "veiligheidsbeleving": BRAND,
+    "welbevinden": colors.HexColor("#39870c"),
+    "aantasting": colors.HexColor("#ca005d"),
+}
+SUPPRESSED_MARK = "*"
 
 
-def _fonts() -> tuple[str, str]:
-    regular, bold = DEJAVU / "DejaVuSans.ttf", DEJAVU / "DejaVuSans-Bold.ttf"
-    if not (regular.exists() and bold.exists()):
-        return "Helvetica", "Helvetica-Bold"
-    if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("DejaVuSans", str(regular)))
-        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(bold)))
-    return "DejaVuSans", "DejaVuSans-Bold"
+@dataclass
+class DeliveryState:
+    """What the factsheet says about delivery to the Inspectie: one line and its details."""
+
+    summary: str
+    details: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _number(value, pattern="0.00") -> str:
     return format_decimal(value, pattern) if value is not None else "–"
 
 
-def _chart(report: Report, font: str) -> Drawing:
-    """Bar chart of the school's scale means beside the comparison values."""
-    drawing = Drawing(170 * mm, 70 * mm)
-    chart = VerticalBarChart()
-    chart.x, chart.y = 15 * mm, 12 * mm
-    chart.width, chart.height = 150 * mm, 50 * mm
-    scales = list(SCALE_LABELS)
-    chart.data = [
-        [report.scales[s].mean or 0 for s in scales],
-        [report.comparison.get(s) or 0 for s in scales],
-    ]
-    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 4, 1
-    chart.categoryAxis.categoryNames = ["Veiligheid", "Welbevinden", "Aantasting"]
-    chart.categoryAxis.labels.fontName = font
-    chart.valueAxis.labels.fontName = font
-    chart.bars[0].fillColor = colors.HexColor("#154273")
-    chart.bars[1].fillColor = colors.HexColor("#b3c7dc")
-    drawing.add(chart)
-    drawing.add(
-        String(
-            15 * mm,
-            3 * mm,
-            _("Donker: school. Licht: landelijk vergelijkingsgetal."),
-            fontName=font,
-            fontSize=8,
+def _percent(value) -> str:
+    return format_percent(value, "0%") if value is not None else "–"
+
+
+def _grid(rows: list[list], widths: list[float], numeric_from: int = 1) -> Table:
+    """Return a table whose header row repeats on every page it continues on."""
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("FONTNAME", (0, 0), (-1, 0), FONT_BOLD),
+                ("FONTSIZE", (0, 0), (-1, -1), 9),
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6edf5")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (numeric_from, 1), (-1, -1), "RIGHT"),
+            ]
         )
     )
-    return drawing
+    return table
 
 
-def render_factsheet(report: Report, school_name: str, delivery_text: str) -> bytes:
-    """Return the PDF bytes of the factsheet for one school and year."""
-    font, bold = _fonts()
-    styles = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=styles["BodyText"], fontName=font, fontSize=10, leading=13)
-    heading = ParagraphStyle("heading", parent=styles["Heading1"], fontName=bold, fontSize=16)
-    subheading = ParagraphStyle("sub", parent=styles["Heading2"], fontName=bold, fontSize=12)
-
-    story = [
-        Paragraph(_("Factsheet Monitoring Sociale Veiligheid"), heading),
-        Paragraph(f"{school_name} – {_('schooljaar')} {report.school_year.name}", subheading),
-        Paragraph(
-            _(
-                "%(respondents)s respondenten, %(pupils)s leerlingen op 1 oktober, respons %(rate)s.",
-                respondents=report.respondents,
-                pupils=report.pupils if report.pupils is not None else "–",
-                rate=format_percent(report.response_rate, "0%")
-                if report.response_rate is not None
-                else "–",
-            ),
-            body,
-        ),
-        Spacer(1, 4 * mm),
-        Paragraph(_("Indicatoren"), subheading),
-    ]
-
-    rows = [[_("Schaal"), _("Gemiddelde"), _("Positief"), _("Landelijk")]]
+def _indicator_table(report: Report) -> Table:
+    rows = [[_("Indicator"), _("Gemiddelde"), _("Positief"), _("Landelijk")]]
     for scale, label in SCALE_LABELS.items():
         result = report.scales[scale]
         rows.append(
             [
                 label,
                 _number(result.mean),
-                format_percent(result.positive_share, "0%")
-                if result.positive_share is not None
-                else "–",
+                _percent(result.positive_share),
                 _number(report.comparison.get(scale)),
             ]
         )
-    table = Table(rows, colWidths=[75 * mm, 30 * mm, 30 * mm, 30 * mm], repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), font),
-                ("FONTNAME", (0, 0), (-1, 0), bold),
-                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6edf5")),
-                ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
-            ]
-        )
-    )
-    story += [table, Spacer(1, 4 * mm), _chart(report, font), Spacer(1, 4 * mm)]
-    story += [Paragraph(_("Levering aan de Inspectie"), subheading), Paragraph(delivery_text, body)]
-    story += [
-        Spacer(1, 4 * mm),
-        Paragraph(_("Gemaakt op %(date)s.", date=format_date(today(), "d MMMM y")), body),
-    ]
+    return _grid(rows, [70 * mm, 32 * mm, 32 * mm, 32 * mm])
 
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        title=f"Factsheet {school_name} {report.school_year.name}",
-        author="Portaal Monitoring Sociale Veiligheid",
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
+
+def _trend_chart(report: Report) -> Drawing:
+    """Line chart of the three scale means over the school's survey years."""
+    drawing = Drawing(170 * mm, 72 * mm)
+    chart = HorizontalLineChart()
+    chart.x, chart.y = 12 * mm, 20 * mm
+    chart.width, chart.height = 150 * mm, 48 * mm
+    years = [name for name, _means in report.trend]
+    chart.data = [[means.get(scale) for _name, means in report.trend] for scale in SCALE_LABELS]
+    chart.categoryAxis.categoryNames = years
+    chart.categoryAxis.labels.fontName = FONT
+    chart.categoryAxis.labels.fontSize = 8
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 1, 4, 0.5
+    chart.valueAxis.labels.fontName = FONT
+    chart.valueAxis.labelTextFormat = lambda value: format_decimal(value, "0.0")
+    chart.valueAxis.labels.fontSize = 8
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = colors.HexColor("#dddddd")
+    for index, scale in enumerate(SCALE_LABELS):
+        chart.lines[index].strokeColor = SCALE_COLOURS[scale]
+        chart.lines[index].strokeWidth = 1.5
+    chart.joinedLines = True
+    drawing.add(chart)
+
+    legend = Legend()
+    legend.x, legend.y = 12 * mm, 6 * mm
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.fontName = FONT
+    legend.fontSize = 8
+    legend.colorNamePairs = [(SCALE_COLOURS[s], label) for s, label in SCALE_LABELS.items()]
+    drawing.add(legend)
+    return drawing
+
+
+def _group_table(report: Report, style) -> Table:
+    # "Veiligheidsbeleving" is too wide for a column of five, so the header says "Veiligheid".
+    header = [_("Leerjaar / groep"), _("Respondenten"), _("Veiligheid")]
+    rows = [header + [SCALE_LABELS["welbevinden"], SCALE_LABELS["aantasting"]]]
+    for group in report.groups:
+        row = [text(group.name, style), str(group.respondents)]
+        for scale in SCALE_LABELS:
+            if group.suppressed:
+                row.append(SUPPRESSED_MARK)
+            else:
+                row.append(_number(group.scales[scale].mean))
+        rows.append(row)
+    return _grid(rows, [40 * mm, 32 * mm, 34 * mm, 34 * mm, 34 * mm])
+
+
+def render_factsheet(
+    report: Report, school_name: str, delivery: DeliveryState, threshold: int
+) -> bytes:
+    """Return the PDF of the factsheet of one school (or BRIN) and school year."""
+    style = styles()
+    year = report.school_year.name
+    story = [
+        text(_("Factsheet Monitoring Sociale Veiligheid"), style.title),
+        text(f"{school_name} – {_('schooljaar')} {year}", style.heading),
+        text(
+            _(
+                "%(respondents)s respondenten, %(pupils)s leerlingen op 1 oktober, respons %(rate)s.",
+                respondents=report.respondents,
+                pupils=report.pupils if report.pupils is not None else "–",
+                rate=_percent(report.response_rate),
+            ),
+            style.body,
+        ),
+    ]
+    if report.respondents and not report.reliable:
+        story.append(
+            text(
+                _(
+                    "De respons is laag: de uitkomsten zijn mogelijk niet representatief voor alle leerlingen."
+                ),
+                style.body,
+            )
+        )
+
+    story += [
+        text(_("Indicatoren"), style.heading),
+        text(
+            _(
+                "Scores van 1 tot 4; hoger is gunstiger (bij aantasting: minder pesten, geweld en discriminatie). "
+                "Positief is het aandeel respondenten met een score boven het midden van de schaal. "
+                "Landelijk is het gemiddelde van alle scholen van dezelfde sector."
+            ),
+            style.small,
+        ),
+        Spacer(1, 2 * mm),
+        _indicator_table(report),
+        text(_("Ontwikkeling over de jaren"), style.heading),
+    ]
+    if len(report.trend) > 1:
+        story.append(_trend_chart(report))
+    else:
+        story.append(text(_("Er zijn nog geen gegevens van eerdere schooljaren."), style.body))
+
+    story.append(text(_("Per leerjaar of groep"), style.heading))
+    if report.groups:
+        story.append(_group_table(report, style.cell))
+        if any(group.suppressed for group in report.groups):
+            story.append(
+                text(
+                    _(
+                        "%(mark)s Niet getoond: minder dan %(threshold)s respondenten. "
+                        "Zo blijven de antwoorden van afzonderlijke leerlingen onherkenbaar.",
+                        mark=SUPPRESSED_MARK,
+                        threshold=threshold,
+                    ),
+                    style.small,
+                )
+            )
+    else:
+        story.append(text(_("Er zijn geen respondenten in dit schooljaar."), style.body))
+
+    story += [
+        text(_("Levering aan de Inspectie"), style.heading),
+        text(delivery.summary, style.body),
+    ]
+    # Details are paragraphs, not table cells: a table row cannot split across pages, so a
+    # long explanation in a cell would not fit on one page and stop the layout.
+    for label, value in delivery.details:
+        story += [Spacer(1, 1.5 * mm), text(label, style.cell_bold), text(value, style.body)]
+
+    created = _("Gemaakt op %(date)s", date=format_date(today(), "d MMMM y"))
+    return build_pdf(
+        story,
+        title=f"Factsheet {school_name} {year}",
+        header_right=f"{school_name} – {year}",
+        footer_left=created,
     )
-    document.build(story)
-    return buffer.getvalue()

@@ -4,31 +4,43 @@ import logging
 import os
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from portal.clock import utcnow
+from portal.delivery.messages import status_label
 from portal.domain import audit
 from portal.domain.delivery import active_request
 from portal.domain.report import build_report
 from portal.models import FactsheetJob
 
 from . import data_dir, job
-from .factsheet_pdf import render_factsheet
+from .factsheet_pdf import DeliveryState, render_factsheet
 
 logger = logging.getLogger(__name__)
 
 
-def _delivery_text(job_row: FactsheetJob) -> str:
-    request = active_request(job_row.school, job_row.school_year)
+def delivery_state(school, school_year) -> DeliveryState:
+    """Describe the school's delivery request of the year for the factsheet."""
+    request = active_request(school, school_year)
     if request is None:
-        return _("Er is voor dit schooljaar geen levering aangevraagd.")
+        return DeliveryState(_("Er is voor dit schooljaar geen levering aangevraagd."))
     if request.status == "delivered":
-        return _("Geleverd op %(date)s.", date=request.delivered_at.strftime("%d-%m-%Y"))
-    return _(
-        "Levering aangevraagd voor %(date)s (status: %(status)s).",
-        date=request.leverdatum.strftime("%d-%m-%Y"),
-        status=request.status,
-    )
+        summary = _("Geleverd op %(date)s.", date=format_date(request.delivered_at, "d MMMM y"))
+    else:
+        summary = _(
+            "Levering aangevraagd voor %(date)s (status: %(status)s).",
+            date=format_date(request.leverdatum, "d MMMM y"),
+            status=status_label(request.status),
+        )
+    details = [
+        (_("Toestemming bevoegd gezag"), f"{request.consent_name} ({request.consent_function})"),
+        (_("Contactpersoon voor de Inspectie"), request.contact_name),
+        (_("Deelnemende groepen of leerjaren"), request.groups),
+    ]
+    if request.representative_explanation:
+        details.append((_("Toelichting representativiteit"), request.representative_explanation))
+    return DeliveryState(summary, details)
 
 
 @job
@@ -48,10 +60,10 @@ def build_factsheet(job_id: int) -> str:
         job_row.school_year.name,
     )
     try:
-        report = build_report(
-            [job_row.school], job_row.school_year, current_app.config["SUPPRESSION_THRESHOLD"]
-        )
-        pdf = render_factsheet(report, job_row.school.name, _delivery_text(job_row))
+        threshold = current_app.config["SUPPRESSION_THRESHOLD"]
+        report = build_report([job_row.school], job_row.school_year, threshold)
+        state = delivery_state(job_row.school, job_row.school_year)
+        pdf = render_factsheet(report, job_row.school.name, state, threshold)
         relative = f"factsheets/{job_row.school.code}-{job_row.school_year.name}-{job_id}.pdf"
         target = data_dir() / relative
         target.parent.mkdir(parents=True, exist_ok=True)

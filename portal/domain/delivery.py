@@ -13,6 +13,7 @@ its deliveries on that date.
 """
 
 import logging
+import time
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -36,7 +37,7 @@ from .calendar import DeliveryRefused, can_still_change, check_leverdatum
 from .notifications import queue_notifications
 from .payload import DeliveryAnswers, build_summary, encode_summary, sha256_hex
 from .report import build_report
-from .transport import TransportError
+from .transport import Receipt, TransportError
 
 logger = logging.getLogger(__name__)
 
@@ -445,14 +446,13 @@ def due_request_ids(now: datetime) -> list[int]:
     ]
 
 
-def deliver_request(request_id: int, transport, policy: DeliveryPolicy, now: datetime) -> bool:
-    """Send one claimed request and record the outcome; return whether it was delivered.
+def _load_claimed(request_ids: list[int]) -> list[DeliveryRequest]:
+    """Load the claimed requests that are still being delivered, with school and year.
 
-    A failure schedules the next attempt relative to ``now``, the sweep's clock.
+    Only the columns a send needs are selected: building the SQL of a full row of three
+    models costs more than running it.
     """
-    # Only the columns a send needs: building the SQL of a full row of three models costs
-    # more than running it.
-    request = (
+    return list(
         DeliveryRequest.select(
             DeliveryRequest.id,
             DeliveryRequest.status,
@@ -471,19 +471,31 @@ def deliver_request(request_id: int, transport, policy: DeliveryPolicy, now: dat
         .join(School)
         .switch(DeliveryRequest)
         .join(SchoolYear)
-        .where(DeliveryRequest.id == request_id)
-        .get()
+        .where(DeliveryRequest.id.in_(request_ids) & (DeliveryRequest.status == DELIVERING))
+        .order_by(DeliveryRequest.id)
     )
-    if request.status != DELIVERING:
-        return False
-    data = request.payload.encode()
-    checksum = sha256_hex(data)
-    try:
-        receipt = transport.send(request, data)
-    except TransportError as error:
-        _record_failure(request, str(error), policy, now)
-        return False
 
+
+def _send(request: DeliveryRequest, transport) -> tuple[Receipt | None, str]:
+    """Send a request's stored payload; return the receipt, or None and the error."""
+    try:
+        return transport.send(request, request.payload.encode()), ""
+    except TransportError as error:
+        return None, str(error)
+
+
+def _record_outcome(
+    request: DeliveryRequest,
+    receipt: Receipt | None,
+    error: str,
+    policy: DeliveryPolicy,
+    now: datetime,
+) -> bool:
+    """Record one send's outcome in its own (nested) transaction; return whether delivered."""
+    if receipt is None:
+        _record_failure(request, error, policy, now)
+        return False
+    checksum = sha256_hex(request.payload.encode())
     try:
         with db.atomic():
             _transition(
@@ -513,6 +525,18 @@ def deliver_request(request_id: int, transport, policy: DeliveryPolicy, now: dat
         logger.warning("delivery request=%s delivered by another sender", request.id)
         return False
     return True
+
+
+def deliver_request(request_id: int, transport, policy: DeliveryPolicy, now: datetime) -> bool:
+    """Send one claimed request and record the outcome; return whether it was delivered.
+
+    A failure schedules the next attempt relative to ``now``, the sweep's clock.
+    """
+    requests = _load_claimed([request_id])
+    if not requests:
+        return False
+    receipt, error = _send(requests[0], transport)
+    return _record_outcome(requests[0], receipt, error, policy, now)
 
 
 def _record_failure(
@@ -563,17 +587,36 @@ def _record_failure(
 
 
 def run_due(now: datetime, transport, policy: DeliveryPolicy) -> list[int]:
-    """Deliver every request due at ``now``; return the ids delivered in this sweep."""
+    """Deliver every request due at ``now``; return the ids delivered in this sweep.
+
+    The outcomes of a claimed batch are recorded together in one transaction, once the
+    batch is sent or half the lease has passed. A sender that dies before recording them
+    leaves its requests to be claimed again when the lease expires, and the idempotency
+    key makes that second send harmless at the receiver.
+    """
     delivered = []
     failed: set[int] = set()
     claimed_count = 0
+    flush_after = policy.lease.total_seconds() / 2
+
+    def record(outcomes) -> None:
+        with db.atomic():
+            for request, receipt, error in outcomes:
+                if _record_outcome(request, receipt, error, policy, now):
+                    delivered.append(request.id)
+                else:
+                    failed.add(request.id)
+
     while claimed := claim_batch(now, policy, exclude=frozenset(failed)):
         claimed_count += len(claimed)
-        for request_id in claimed:
-            if deliver_request(request_id, transport, policy, now):
-                delivered.append(request_id)
-            else:
-                failed.add(request_id)
+        outcomes = []
+        started = time.monotonic()
+        for request in _load_claimed(claimed):
+            outcomes.append((request, *_send(request, transport)))
+            if time.monotonic() - started > flush_after:
+                record(outcomes)
+                outcomes, started = [], time.monotonic()
+        record(outcomes)
     logger.info(
         "delivery sweep at=%s claimed=%d delivered=%d",
         now.isoformat(),

@@ -75,6 +75,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "PORTAL_BASE_URL": env.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
         # Boards are reminded this many days before the last leverdatum of the school year.
         "REMINDER_DAYS_BEFORE_LAST": int(env.get("REMINDER_DAYS_BEFORE_LAST", "14")),
+        # Address of the portal's helpdesk, printed in the general factsheet.
+        "HELPDESK_EMAIL": env.get("HELPDESK_EMAIL", "helpdesk@portal.invalid"),
+        # Finished factsheet PDFs and batch ZIP files are removed after this many days.
+        "FACTSHEET_RETENTION_DAYS": int(env.get("FACTSHEET_RETENTION_DAYS", "30")),
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -2,15 +2,27 @@
 
 import logging
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from redis.exceptions import RedisError
 
+from jobs.general_factsheet_pdf import render_general_factsheet
 from portal.access import school_or_404, visible_schools
-from portal.clock import utcnow
+from portal.clock import today, utcnow
 from portal.delivery.forms import ConfirmForm
 from portal.domain import audit
+from portal.domain.calendar import school_year_name
 from portal.models import FactsheetJob, School, SchoolYear
 from portal.queue import get_queue
 from portal.rendering import render
@@ -76,6 +88,23 @@ def _job_or_404(job_id: int) -> FactsheetJob:
     if job is None:
         abort(404)
     return job
+
+
+@bp.route("/factsheets/algemeen.pdf")
+@login_required
+def general():
+    # Built on request rather than by a worker: the PDF takes well under a second, holds no
+    # school data, and so always shows the calendar's current leverdata without a stored
+    # copy going stale when an admin changes the dates.
+    pdf = render_general_factsheet(
+        today(), current_app.config["HELPDESK_EMAIL"], current_app.config["PORTAL_BASE_URL"]
+    )
+    response = make_response(pdf)
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="factsheet-levering-{school_year_name(today())}.pdf"'
+    )
+    return response
 
 
 @bp.route("/factsheets/<int:job_id>")

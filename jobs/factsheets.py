@@ -11,6 +11,7 @@ from portal.clock import utcnow
 from portal.delivery.messages import status_label
 from portal.domain import audit
 from portal.domain.delivery import active_request
+from portal.domain.factsheets import remove_expired
 from portal.domain.report import build_report
 from portal.models import FactsheetJob
 
@@ -52,7 +53,8 @@ def build_factsheet(job_id: int) -> str:
     """
     job_row = FactsheetJob.get_by_id(job_id)
     job_row.status = "running"
-    job_row.save(only=[FactsheetJob.status])
+    job_row.started_at = utcnow()
+    job_row.save(only=[FactsheetJob.status, FactsheetJob.started_at])
     logger.info(
         "factsheet job=%s school=%s year=%s started",
         job_id,
@@ -85,3 +87,11 @@ def build_factsheet(job_id: int) -> str:
     audit.record("factsheet.built", None, job_row.school, job_row, bytes=len(pdf))
     logger.info("factsheet job=%s done bytes=%d", job_id, len(pdf))
     return relative
+
+
+@job
+def remove_expired_factsheets() -> None:
+    """Delete factsheet PDFs and batch ZIPs older than FACTSHEET_RETENTION_DAYS."""
+    days = current_app.config["FACTSHEET_RETENTION_DAYS"]
+    files, zips = remove_expired(days)
+    logger.info("factsheets expired days=%d pdfs=%d zips=%d", days, files, zips)

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from .deliveries import deliver_due
+from .factsheets import remove_expired_factsheets
 from .mail import send_deadline_reminders, send_pending_notifications
 
 
@@ -32,6 +33,13 @@ PERIODIC_JOBS = (
         "mail.deadline-reminders",
         send_deadline_reminders,
         interval_seconds=3600,
+        timeout_seconds=600,
+    ),
+    # Removes factsheet PDFs and ZIPs older than FACTSHEET_RETENTION_DAYS. Daily is enough.
+    PeriodicJob(
+        "factsheets.remove-expired",
+        remove_expired_factsheets,
+        interval_seconds=24 * 3600,
         timeout_seconds=600,
     ),
 )

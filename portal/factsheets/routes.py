@@ -15,23 +15,18 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from redis.exceptions import RedisError
 
 from jobs.general_factsheet_pdf import render_general_factsheet
 from portal.access import school_or_404, visible_schools
 from portal.clock import today, utcnow
 from portal.delivery.forms import ConfirmForm
-from portal.domain import audit
+from portal.domain import audit, factsheets
 from portal.domain.calendar import school_year_name
 from portal.models import FactsheetJob, School, SchoolYear
-from portal.queue import get_queue
 from portal.rendering import render
 
 bp = Blueprint("factsheets", __name__)
 logger = logging.getLogger(__name__)
-
-# A school factsheet of the largest school takes well under a second; this leaves room.
-JOB_TIMEOUT_SECONDS = 120
 
 
 @bp.route("/scholen/<int:school_id>/factsheets", methods=["POST"])
@@ -47,31 +42,10 @@ def start(school_id: int):
     job = FactsheetJob.create(
         school=school, school_year=school_year, requested_by=current_user, created_at=utcnow()
     )
-    try:
-        rq_job = get_queue().enqueue(
-            "jobs.factsheets.build_factsheet",
-            job.id,
-            job_timeout=JOB_TIMEOUT_SECONDS,
-            failure_ttl=7 * 24 * 3600,
-        )
-    except RedisError:
-        logger.exception("factsheet job=%s could not be queued", job.id)
-        job.status = "failed"
-        job.error = "queue unavailable"
-        job.save()
+    if not factsheets.enqueue(job):
         flash(_("De factsheet kon niet worden gestart. Probeer het later opnieuw."), "error")
         return redirect(url_for("factsheets.status", job_id=job.id), 303)
-
-    job.rq_job_id = rq_job.id
-    job.save(only=[FactsheetJob.rq_job_id])
     audit.record("factsheet.requested", current_user, school, job, school_year=school_year.name)
-    logger.info(
-        "factsheet job=%s school=%s year=%s queued rq=%s",
-        job.id,
-        school.id,
-        school_year.name,
-        rq_job.id,
-    )
     return redirect(url_for("factsheets.status", job_id=job.id), 303)
 
 
@@ -111,12 +85,30 @@ def general():
 @login_required
 def status(job_id: int):
     job = _job_or_404(job_id)
+    factsheets.mark_dead_jobs([job])
     return render(
         "factsheets/status.html",
         "factsheets/_status.html",
         job=job,
         poll_seconds=current_app.config.get("FACTSHEET_POLL_SECONDS", 1),
     )
+
+
+@bp.route("/factsheets/<int:job_id>/opnieuw", methods=["POST"])
+@login_required
+def retry(job_id: int):
+    job = _job_or_404(job_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    factsheets.mark_dead_jobs([job])
+    if factsheets.retry(job):
+        audit.record("factsheet.retried", current_user, job.school, job)
+    else:
+        flash(_("Alleen een mislukte factsheet kan opnieuw worden gemaakt."), "error")
+    back = request.form.get("terug")
+    if back == "batch" and job.batch_id:
+        return redirect(url_for("factsheets.batch", batch_id=job.batch_id), 303)
+    return redirect(url_for("factsheets.status", job_id=job.id), 303)
 
 
 @bp.route("/factsheets/<int:job_id>/download")
@@ -130,3 +122,6 @@ def download(job_id: int):
         abort(404)
     filename = f"factsheet-{job.school.code}-{job.school_year.name}.pdf"
     return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=filename)
+
+
+from . import batches  # noqa: E402,F401 - registers the batch routes on bp

@@ -4,7 +4,7 @@ from .audit import AuditEvent
 from .base import BaseModel, UTCDateTimeField, db, open_database
 from .calendar import DeliveryDate, Instrument, InstrumentYear, SchoolYear
 from .delivery import DeliveryRequest, DeliveryStatusChange
-from .factsheet import FactsheetJob
+from .factsheet import FactsheetBatch, FactsheetJob
 from .notification import NOTIFICATION_KINDS, BoardReminder, Notification
 from .organisation import SECTORS, Board, PupilCount, School
 from .survey import SCALES, ComparisonValue, Item, Questionnaire, Respondent
@@ -26,6 +26,7 @@ ALL_MODELS = [
     UserSchool,
     DeliveryRequest,
     DeliveryStatusChange,
+    FactsheetBatch,
     FactsheetJob,
     AuditEvent,
     Notification,

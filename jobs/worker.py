@@ -50,6 +50,23 @@ class PortalWorker(Worker):
         )
 
 
+def _preload_job_modules() -> None:
+    """Import the job modules and register the PDF font before RQ forks a work horse per job.
+
+    A horse that imports them itself spends most of a second on it (reportlab and the
+    report code), which is several times the work of one factsheet.
+    """
+    from . import deliveries, factsheets, mail  # noqa: F401
+    from .pdf_layout import FontMissing, register_fonts
+
+    try:
+        register_fonts()
+    except FontMissing as error:
+        # Deliveries and mail still work without the font, so the worker keeps running and
+        # each factsheet job fails with this same error.
+        logger.error("factsheet font unavailable: %s", error)
+
+
 def run_worker(app: Flask, with_scheduler: bool = True, burst: bool = False) -> None:
     """Work the portal queue in this process; start the cron scheduler in a child process."""
     redis = app.extensions["redis"]
@@ -64,6 +81,7 @@ def run_worker(app: Flask, with_scheduler: bool = True, burst: bool = False) -> 
         )
         cron.start()
         logger.info("cron scheduler started pid=%s", cron.pid)
+    _preload_job_modules()
     try:
         with app.app_context():
             worker = PortalWorker([Queue(queue_name, connection=redis)], connection=redis)

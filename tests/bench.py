@@ -222,9 +222,24 @@ def main() -> None:
     parser.add_argument("--counts", default="1200,8000", help="school counts, comma-separated")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--postgres", help="a PostgreSQL URL whose server may create a database")
+    parser.add_argument(
+        "--only",
+        choices=("delivery", "factsheet"),
+        help="run only the delivery or only the factsheet benchmarks (default: both)",
+    )
+    parser.add_argument(
+        "--factsheet-schools", type=int, default=1200, help="schools in the factsheet batch"
+    )
     args = parser.parse_args()
 
     print(f"machine: {_machine()}")
+    if args.only != "delivery":
+        from tests import bench_factsheets
+
+        for result in bench_factsheets.run(args.factsheet_schools, args.workers):
+            print(json.dumps(result))
+    if args.only == "factsheet":
+        return
     results = []
     for count in (int(c) for c in args.counts.split(",")):
         for transport in ("https", "outbox"):

@@ -168,7 +168,10 @@ def start_batch(
         ]
         for start in range(0, len(rows), 500):
             FactsheetJob.insert_many(rows[start : start + 500]).execute()
-    for job in FactsheetJob.select().where(FactsheetJob.batch == batch).order_by(FactsheetJob.id):
+    # The rows are read in full first: on SQLite a write while a read cursor is still open
+    # fails at once with "database is locked" when a worker committed in between.
+    jobs = list(FactsheetJob.select().where(FactsheetJob.batch == batch).order_by(FactsheetJob.id))
+    for job in jobs:
         enqueue(job)
     logger.info("factsheet batch=%s scope=%s schools=%d queued", batch.id, scope, len(schools))
     return batch
@@ -226,8 +229,10 @@ def remove_expired(days: int) -> tuple[int, int]:
     data_dir = current_app.config["PORTAL_DATA_DIR"]
     cutoff = utcnow() - timedelta(days=days)
     files = 0
-    old_jobs = FactsheetJob.select().where(
-        (FactsheetJob.status == "done") & (FactsheetJob.finished_at < cutoff)
+    old_jobs = list(
+        FactsheetJob.select().where(
+            (FactsheetJob.status == "done") & (FactsheetJob.finished_at < cutoff)
+        )
     )
     for job in old_jobs:
         (data_dir / job.file_path).unlink(missing_ok=True)
@@ -235,8 +240,10 @@ def remove_expired(days: int) -> tuple[int, int]:
         job.save(only=[FactsheetJob.status, FactsheetJob.file_path])
         files += 1
     zips = 0
-    old_batches = FactsheetBatch.select().where(
-        (FactsheetBatch.zip_path != "") & (FactsheetBatch.created_at < cutoff)
+    old_batches = list(
+        FactsheetBatch.select().where(
+            (FactsheetBatch.zip_path != "") & (FactsheetBatch.created_at < cutoff)
+        )
     )
     for batch in old_batches:
         discard_zip(batch)

@@ -1,4 +1,4 @@
-"""Which schools a user may see; every other school answers 404."""
+"""Which schools a user may see; a request for any other school gets 404."""
 
 from functools import wraps
 

@@ -27,7 +27,7 @@ class EmbeddedRedis:
         return f"unix://{self.socket}"
 
     def start(self, timeout: float = 10.0) -> "EmbeddedRedis":
-        """Start the server and wait until it answers PING."""
+        """Start the server and wait until it responds to PING."""
         self.directory.mkdir(parents=True, exist_ok=True)
         if self.socket.exists() and self._ping():
             raise RuntimeError(
@@ -59,7 +59,7 @@ class EmbeddedRedis:
                 return self
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"embedded Redis did not answer on {self.socket} within {timeout} s")
+        raise RuntimeError(f"embedded Redis did not respond on {self.socket} within {timeout} s")
 
     def _ping(self) -> bool:
         try:

@@ -305,3 +305,26 @@ def test_killed_worker_leaves_job_retryable(app, client, auth, redis, worker_gro
         assert FactsheetJob.get().status == "queued"
     # The killed build may leave its .partial file, but never a PDF that could be offered.
     assert list((config["PORTAL_DATA_DIR"]).rglob("*.pdf")) == []
+
+
+def test_zip_of_active_batch_refused(app, client, auth, redis):
+    auth.login("helpdesk@demo.test")
+    url = _start(client).headers["Location"]
+    response = client.get(url + "/zip")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(url)
+    with app.app_context(), db.connection_context():
+        assert FactsheetBatch.get().zip_path == ""
+
+
+def test_retention_removes_stale_partial(app_context):
+    folder = app_context.config["PORTAL_DATA_DIR"] / "factsheets"
+    folder.mkdir(parents=True, exist_ok=True)
+    old, fresh = folder / "a.pdf.partial", folder / "b.pdf.partial"
+    old.write_bytes(b"%PDF")
+    fresh.write_bytes(b"%PDF")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (two_days_ago, two_days_ago))
+    factsheets.remove_expired(30)
+    assert not old.exists()
+    assert fresh.exists()

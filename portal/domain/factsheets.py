@@ -73,7 +73,7 @@ def _rq_status(job: FactsheetJob) -> str | None:
 def mark_dead_jobs(jobs) -> None:
     """Mark queued or running jobs whose worker died as failed, so they can be retried.
 
-    A job is dead when RQ failed or stopped it while the row still says queued or running
+    A job is dead when RQ failed or stopped it while the row status is still queued or running
     (the work horse was killed before the job could write its own failure), or when the
     row is older than the job timeout and RQ either lost the job or still calls it started.
     A job that RQ still holds in its queue is waiting, not dead, however long the queue.
@@ -83,13 +83,17 @@ def mark_dead_jobs(jobs) -> None:
     for job in jobs:
         if job.status not in ACTIVE:
             continue
+        since = job.started_at or job.created_at
+        overdue = now - since > limit
+        # A queued row is only asked about once overdue, so a page that follows a batch of
+        # a thousand waiting jobs does not fetch each of them from Redis every second.
+        if job.status == "queued" and not overdue:
+            continue
         try:
             status = _rq_status(job)
         except (RedisError, OSError):
             logger.warning("factsheet job=%s: RQ status unavailable", job.id)
             return
-        since = job.started_at or job.created_at
-        overdue = now - since > limit
         if status in DEAD or (status not in WAITING and overdue):
             updated = (
                 FactsheetJob.update(status="failed", error=WORKER_DIED, finished_at=now)
@@ -239,6 +243,12 @@ def remove_expired(days: int) -> tuple[int, int]:
         job.status, job.file_path = "expired", ""
         job.save(only=[FactsheetJob.status, FactsheetJob.file_path])
         files += 1
+    # A build whose worker died leaves its temporary file behind. None of them is offered,
+    # and one older than a day belongs to no running build (the job timeout is far shorter).
+    stale = utcnow().timestamp() - 24 * 3600
+    for partial in (data_dir / "factsheets").rglob("*.partial"):
+        if partial.stat().st_mtime < stale:
+            partial.unlink(missing_ok=True)
     zips = 0
     old_batches = list(
         FactsheetBatch.select().where(

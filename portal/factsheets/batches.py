@@ -123,6 +123,14 @@ def batch(batch_id: int):
 @roles_required(*SUPPORT_ROLES)
 def batch_zip(batch_id: int):
     batch = _batch_or_404(batch_id)
+    counts = factsheets.batch_counts(batch)
+    if counts["queued"] + counts["running"]:
+        # A ZIP built now would be kept and miss the factsheets that are still being made.
+        flash(
+            _("De reeks is nog niet klaar. Download de ZIP als alle factsheets klaar zijn."),
+            "error",
+        )
+        return redirect(url_for("factsheets.batch", batch_id=batch.id), 303)
     path = factsheets.batch_zip(batch)
     logger.info("factsheet batch=%s zip downloaded user=%s", batch.id, current_user.id)
     return send_file(

@@ -67,7 +67,7 @@ def _job_or_404(job_id: int) -> FactsheetJob:
 @bp.route("/factsheets/algemeen.pdf")
 @login_required
 def general():
-    # Built on request rather than by a worker: the PDF takes well under a second, holds no
+    # Built on request rather than by a worker: the PDF takes well under a second, contains no
     # school data, and so always shows the calendar's current leverdata without a stored
     # copy going stale when an admin changes the dates.
     pdf = render_general_factsheet(

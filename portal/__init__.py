@@ -3,11 +3,13 @@
 import logging
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, abort, flash, redirect, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
+from flask_login import login_url
 from flask_wtf.csrf import CSRFError
 from redis import Redis
+from werkzeug.routing import IntegerConverter
 
 from .config import load_config
 from .extensions import babel, csrf, htmx, login_manager
@@ -38,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(config)
+    app.url_map.converters["int"] = IdConverter
     configure_logging(app.config.get("LOG_LEVEL", "INFO"))
     app.config["PORTAL_DATA_DIR"].mkdir(parents=True, exist_ok=True)
 
@@ -63,17 +66,78 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Send a visitor without a session to the login page.
+
+    An htmx request gets HX-Redirect instead, so htmx loads the login page as a whole
+    page rather than swapping it into the part of the page that made the request.
+    """
+    target = login_url(
+        "auth.login", next_url=request.full_path if request.method == "GET" else None
+    )
+    if request.htmx:
+        return Response(status=401, headers={"HX-Redirect": target})
+    flash(login_manager.login_message, "info")
+    return redirect(target)
+
+
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def load_user(session_id: str) -> User | None:
+    """Return the active user of a session id "<user id>:<session version>"."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
         return None
-    return User.get_or_none((User.id == int(user_id)) & (User.active == True))  # noqa: E712
+    return User.get_or_none(
+        (User.id == int(user_id))
+        & (User.session_version == int(version))
+        & (User.active == True)  # noqa: E712
+    )
+
+
+# The largest id a database column can hold; a larger number in a URL is simply not found.
+MAX_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """The int converter, bounded to ids the databases can hold."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _register_database_hooks(app: Flask) -> None:
     @app.before_request
     def open_connection():
         db.connect(reuse_if_open=True)
+
+    @app.before_request
+    def reject_unusable_input():
+        # No form of the portal takes a file yet, and a NUL byte cannot be stored in
+        # PostgreSQL text; both are refused before any view reads the form.
+        # NOTE: a view that accepts uploads must be exempted here.
+        if request.files:
+            abort(400, _l("Dit formulier neemt geen bestanden aan."))
+        for values in (request.args, request.form):
+            if any("\x00" in value for value in values.values()):
+                abort(
+                    400,
+                    _l(
+                        "Het formulier bevat een ongeldig teken. Verwijder het en probeer het opnieuw."
+                    ),
+                )
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'",
+        )
+        return response
 
     @app.teardown_request
     def close_connection(exc):
@@ -117,11 +181,24 @@ def _register_error_handlers(app: Flask) -> None:
     }
 
     def render_error(status: int, message=None):
+        """Render the Dutch error page; ``message`` overrides the status's default text."""
         template = "errors/_error.html" if request.htmx else "errors/error.html"
         return render_template(template, status=status, message=message or messages[status]), status
 
+    def handle(error, status):
+        # abort(status, lazy_gettext(...)) passes a Dutch message; Werkzeug's own English
+        # descriptions are replaced by the default text of the status.
+        description = getattr(error, "description", None)
+        is_ours = description is not None and not isinstance(description, str)
+        return render_error(status, str(description) if is_ours else None)
+
     for status in (400, 403, 404, 405, 413):
-        app.register_error_handler(status, lambda error, status=status: render_error(status))
+        app.register_error_handler(status, lambda error, status=status: handle(error, status))
+
+    @app.errorhandler(OverflowError)
+    def id_too_large(error):
+        # A number from a form that no database column can hold matches no record.
+        return render_error(404)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -1,5 +1,6 @@
 """Pages and forms through the test client: both renders, access rules and bad input."""
 
+import io
 import json
 from datetime import date
 
@@ -249,6 +250,9 @@ def test_delivery_submit_htmx_follows_to_partial(client, auth, app):
 
 BAD_INPUT = [
     ({"consent": ""}, "Vink aan dat het bevoegd gezag toestemming heeft gegeven."),
+    ({"consent": "nee"}, "Vink aan dat het bevoegd gezag toestemming heeft gegeven."),
+    ({"leverdatum": "20180401"}, "Deze leverdatum is ongeldig."),
+    ({"consent_date": "01-03-0018"}, "Deze datum is te vroeg."),
     ({"leverdatum": ""}, "Kies een leverdatum."),
     ({"leverdatum": "2018-04-02"}, "Op deze datum wordt niet geleverd."),
     ({"leverdatum": "2018-03-01"}, "ligt niet in de toekomst"),
@@ -328,12 +332,21 @@ def test_support_cannot_submit(client, auth, app):
     assert count(app, DeliveryRequest) == 0
 
 
+def _approve_as_board(client, auth, request_id: int) -> None:
+    auth.logout()
+    auth.login("bestuur@demo.test")
+    assert client.post(f"/bestuur/aanvragen/{request_id}/goedkeuren").status_code == 303
+    auth.logout()
+    auth.login("school@demo.test")
+
+
 def test_withdraw_until_day_before(client, auth, app):
     auth.login("school@demo.test")
     school = school_id(app, "15KU00")
     submit(client, school)
     with app.app_context(), db.connection_context():
         request_id = DeliveryRequest.get().id
+    _approve_as_board(client, auth, request_id)
 
     app.config["PORTAL_TODAY"] = date(2018, 4, 1)
     response = client.post(f"/scholen/{school}/levering/{request_id}/intrekken")
@@ -456,6 +469,21 @@ def test_board_rejects_with_reason(client, auth, app):
         assert request.rejection_reason == "Toestemming is niet door het bestuur gegeven."
 
 
+def test_school_sees_rejection_reason(client, auth, app):
+    request_id = _submitted_request(client, auth, app)
+    auth.login("bestuur@demo.test")
+    client.post(
+        f"/bestuur/aanvragen/{request_id}/afwijzen",
+        data={f"r{request_id}-reason": "Toestemming ontbreekt nog."},
+    )
+    auth.logout()
+    auth.login("school@demo.test")
+    page = client.get(f"/scholen/{school_id(app, '15KU00')}/levering").text
+    assert "is afgewezen door het bevoegd gezag" in page
+    assert "Toestemming ontbreekt nog." in page
+    assert 'name="consent"' in page
+
+
 def test_other_board_cannot_approve(client, auth, app):
     request_id = _submitted_request(client, auth, app)
     auth.login("bestuur2@demo.test")
@@ -572,8 +600,28 @@ def test_change_bad_input_keeps_request(client, auth, app):
         assert DeliveryRequest.get_by_id(request_id).leverdatum == date(2018, 4, 1)
 
 
+def test_waiting_request_past_date_can_move(client, auth, app):
+    """A request the board never approved is not sent, so the school can pick a later date."""
+    url, request_id = _change_url(client, auth, app)
+    app.config["PORTAL_TODAY"] = date(2018, 4, 2)
+    response = client.post(url, data={**FORM, "leverdatum": "2018-05-01", "action": "submit"})
+    assert response.status_code == 303
+    with app.app_context(), db.connection_context():
+        assert DeliveryRequest.get_by_id(request_id).leverdatum == date(2018, 5, 1)
+
+
+def test_withdrawn_request_cannot_change(client, auth, app):
+    url, request_id = _change_url(client, auth, app)
+    school = school_id(app, "15KU00")
+    client.post(f"/scholen/{school}/levering/{request_id}/intrekken")
+    response = client.get(url)
+    assert response.status_code == 422
+    assert "is ingetrokken en kan niet meer worden gewijzigd" in response.text
+
+
 def test_change_on_leverdatum_refused(client, auth, app):
     url, request_id = _change_url(client, auth, app)
+    _approve_as_board(client, auth, request_id)
     app.config["PORTAL_TODAY"] = date(2018, 4, 1)
     response = client.post(url, data={**FORM, "leverdatum": "2018-05-01", "action": "submit"})
     assert response.status_code == 422
@@ -603,3 +651,67 @@ def test_payload_csv_guards_formulas(client, auth, app):
     assert (
         client.get(f"/scholen/{school}/levering/{request_id}/samenvatting.xml").status_code == 404
     )
+
+
+def test_logout_invalidates_copied_cookie(client, auth, app):
+    auth.login("school@demo.test")
+    cookie = client.get_cookie("session").value
+    auth.logout()
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    response = thief.get("/managementvenster")
+    assert response.status_code == 302
+    assert "/inloggen" in response.headers["Location"]
+
+
+def test_htmx_without_session_redirects_whole_page(client, app):
+    school = school_id(app, "15KU00")
+    response = client.post(f"/scholen/{school}/levering", data=FORM, headers=HTMX)
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/inloggen")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/scholen/99999999999999999999999/levering",
+        "/scholen/9223372036854775808/monitoring-sociale-veiligheid",
+        "/factsheets/99999999999999999999999",
+    ],
+)
+def test_huge_id_is_404(client, auth, path):
+    auth.login("school@demo.test")
+    assert client.get(path).status_code == 404
+
+
+def test_file_in_form_rejected(client, auth, app):
+    auth.login("school@demo.test")
+    school = school_id(app, "15KU00")
+    data = {**FORM, "action": "submit", "groups": (io.BytesIO(b"groep 8"), "groepen.txt")}
+    response = client.post(f"/scholen/{school}/levering", data=data)
+    assert response.status_code == 400
+    assert "geen bestanden" in response.text
+    assert count(app, DeliveryRequest) == 0
+
+
+def test_nul_byte_in_form_rejected(client, auth, app):
+    auth.login("school@demo.test")
+    school = school_id(app, "15KU00")
+    response = submit(client, school, consent_name="J.\x00 de Boer")
+    assert response.status_code == 400
+    assert "ongeldig teken" in response.text
+    assert count(app, DeliveryRequest) == 0
+
+
+def test_unknown_action_changes_nothing(client, auth, app):
+    auth.login("school@demo.test")
+    school = school_id(app, "15KU00")
+    response = submit(client, school, action="bogus")
+    assert response.status_code == 400
+    assert count(app, DeliveryRequest) == 0
+
+
+def test_pages_send_security_headers(client):
+    response = client.get("/inloggen")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]

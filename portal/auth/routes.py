@@ -56,6 +56,9 @@ def login():
 @login_required
 def logout():
     logger.info("logout user=%s", current_user.id)
+    User.update(session_version=User.session_version + 1).where(
+        User.id == current_user.id
+    ).execute()
     logout_user()
     flash(_("U bent uitgelogd."), "info")
     return redirect(url_for("auth.login"), 303)

@@ -18,6 +18,9 @@ class User(UserMixin, BaseModel):
     board = peewee.ForeignKeyField(Board, null=True, backref="secretaries", on_delete="SET NULL")
     active = peewee.BooleanField(default=True)
     last_login_at = UTCDateTimeField(null=True)
+    # Part of the id kept in the session cookie; raising it on logout makes every cookie
+    # issued before unusable, also one copied elsewhere.
+    session_version = peewee.IntegerField(default=0)
 
     class Meta:
         # "user" is a reserved word in PostgreSQL.
@@ -26,6 +29,9 @@ class User(UserMixin, BaseModel):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

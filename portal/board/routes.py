@@ -289,6 +289,7 @@ def _give_consent(row: SchoolStatus, form: BulkConsentForm, school_year: SchoolY
                 current_user,
                 today(),
                 threshold,
+                notify_board=False,
             )
             approve_request(delivery, current_user, today())
     except DeliveryRefused as error:

@@ -1,5 +1,6 @@
 """The delivery form: consent, leverdatum and the questions the Inspectie asks."""
 
+import re
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -18,12 +19,21 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from portal.domain.payload import DeliveryAnswers
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Schools must monitor social safety since 1 August 2015 (wet Veiligheid op school), so a
+# consent for delivery cannot be older.
+EARLIEST_CONSENT = date(2015, 8, 1)
+
 
 def _iso_date(value):
     if value in (None, "", "None"):
         return None
     if isinstance(value, date):
         return value
+    # Only the YYYY-MM-DD that the form's options send; fromisoformat also takes
+    # 20180401 and week dates, which no option has.
+    if not ISO_DATE.fullmatch(value):
+        return None
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -33,6 +43,7 @@ def _iso_date(value):
 class DeliveryForm(FlaskForm):
     consent = BooleanField(
         _l("De gegevens worden verstuurd met toestemming van het bevoegd gezag"),
+        false_values=(False, "false", "", "0", "nee", "off"),
         validators=[DataRequired(_l("Vink aan dat het bevoegd gezag toestemming heeft gegeven."))],
     )
     leverdatum = SelectField(
@@ -140,6 +151,10 @@ class DeliveryForm(FlaskForm):
             raise ValidationError(_l("Leg uit waarom de steekproef niet representatief is."))
 
     def validate_consent_date(self, field):
+        if field.data and field.data < EARLIEST_CONSENT:
+            raise ValidationError(
+                _l("Deze datum is te vroeg. Vul de datum van de toestemming in als DD-MM-JJJJ.")
+            )
         if field.data and field.data > self.today:
             raise ValidationError(_l("De datum van de toestemming kan niet in de toekomst liggen."))
 

@@ -52,6 +52,11 @@ def refusal_message(error: DeliveryRefused) -> str:
             "de leverdatum %(date)s.",
             date=_day(params["date"]),
         )
+    if error.code == "not_changeable":
+        return _(
+            "Deze aanvraag is %(status)s en kan niet meer worden gewijzigd of ingetrokken.",
+            status=status_label(params["status"]),
+        )
     if error.code == "status_changed":
         return _(
             "Deze aanvraag is intussen gewijzigd. Bekijk de actuele stand en probeer het opnieuw."

@@ -5,22 +5,23 @@ import logging
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.access import roles_required, school_or_404
 from portal.clock import today
 from portal.domain.calendar import (
     DeliveryRefused,
-    can_still_change,
     check_year_deliverable,
     current_school_year,
     open_leverdata,
 )
 from portal.domain.delivery import (
-    CHANGEABLE,
     active_request,
     build_payload,
     change_request,
+    check_changeable,
+    is_changeable,
     submit_request,
     withdraw_request,
 )
@@ -62,6 +63,17 @@ def _render_page(
 ):
     instrument = _instrument_for(school, school_year)
     current = active_request(school, school_year)
+    rejected = None
+    if current is None:
+        latest = (
+            DeliveryRequest.select()
+            .where(
+                (DeliveryRequest.school == school) & (DeliveryRequest.school_year == school_year)
+            )
+            .order_by(DeliveryRequest.id.desc())
+            .first()
+        )
+        rejected = latest if latest is not None and latest.status == "rejected" else None
     if refusal is None and current is None:
         try:
             check_year_deliverable(school_year, instrument, today())
@@ -83,10 +95,9 @@ def _render_page(
         preview=preview,
         refusal=refusal,
         changing=changing,
+        rejected=rejected,
         confirm_form=ConfirmForm(),
-        can_change=current is not None
-        and current.status in ("submitted", "approved")
-        and can_still_change(current.leverdatum, today()),
+        can_change=current is not None and is_changeable(current, today()),
     )
 
 
@@ -112,7 +123,7 @@ def submit(school_id: int):
     if not form.validate_on_submit():
         return _render_page(school, school_year, form=form, status=422)
 
-    action = request.form.get("action", "preview")
+    action = _action()
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     if action in ("preview", "download"):
         payload = build_payload(school, school_year, form.answers(), threshold)
@@ -180,8 +191,9 @@ def change(school_id: int, request_id: int):
     school = school_or_404(school_id)
     delivery = _request_or_404(school, request_id)
     school_year = delivery.school_year
-    if delivery.status not in CHANGEABLE or not can_still_change(delivery.leverdatum, today()):
-        error = DeliveryRefused("too_late_to_change", {"date": delivery.leverdatum})
+    try:
+        check_changeable(delivery, today())
+    except DeliveryRefused as error:
         return _render_page(school, school_year, status=422, refusal=refusal_message(error))
 
     if request.method == "GET":
@@ -191,7 +203,7 @@ def change(school_id: int, request_id: int):
     if not form.validate_on_submit():
         return _render_page(school, school_year, form=form, status=422, changing=delivery)
 
-    action = request.form.get("action", "preview")
+    action = _action()
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     if action in ("preview", "download"):
         payload = build_payload(school, school_year, form.answers(), threshold)
@@ -250,6 +262,17 @@ def payload(school_id: int, request_id: int, kind: str):
             headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
         )
     abort(404)
+
+
+ACTIONS = ("preview", "download", "submit")
+
+
+def _action() -> str:
+    """Return the button the user pressed; an unknown one changes nothing."""
+    action = request.form.get("action", "preview")
+    if action not in ACTIONS:
+        abort(400, _l("Deze knop bestaat niet. Laad de pagina opnieuw en probeer het nog eens."))
+    return action
 
 
 def _request_or_404(school, request_id: int) -> DeliveryRequest:

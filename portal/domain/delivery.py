@@ -162,8 +162,13 @@ def submit_request(
     user: User,
     today: date,
     threshold: int,
+    notify_board: bool = True,
 ) -> DeliveryRequest:
-    """Create a request that waits for the board's approval, with its payload stored."""
+    """Create a request that waits for the board's approval, with its payload stored.
+
+    ``notify_board`` is False when a board secretary submits and approves in one step,
+    so the board is not asked to approve what it has just approved.
+    """
     check_leverdatum(school_year, instrument, leverdatum, today)
     with db.atomic():
         existing = active_request(school, school_year, instrument)
@@ -188,12 +193,35 @@ def submit_request(
         DeliveryStatusChange.create(
             request=request, from_status=None, to_status=SUBMITTED, changed_by=user, changed_at=now
         )
-        queue_notifications("submitted", request)
+        if notify_board:
+            queue_notifications("submitted", request)
         audit.record(
             "delivery.submitted", user, school, request, leverdatum=leverdatum, level=answers.level
         )
     logger.info("delivery request=%s school=%s submitted for %s", request.id, school.id, leverdatum)
     return request
+
+
+def check_changeable(request: DeliveryRequest, today: date) -> None:
+    """Raise DeliveryRefused unless the school may still change or withdraw the request.
+
+    An approved request is scheduled, so it can be changed until the day before its
+    leverdatum. A request still waiting for the board is never sent as it is, so it can
+    also be changed, to a later date, or withdrawn after its date has passed.
+    """
+    if request.status not in CHANGEABLE:
+        raise DeliveryRefused("not_changeable", {"status": request.status})
+    if request.status == APPROVED and not can_still_change(request.leverdatum, today):
+        raise DeliveryRefused("too_late_to_change", {"date": request.leverdatum})
+
+
+def is_changeable(request: DeliveryRequest, today: date) -> bool:
+    """Tell whether check_changeable would let the request be changed."""
+    try:
+        check_changeable(request, today)
+    except DeliveryRefused:
+        return False
+    return True
 
 
 def change_request(
@@ -210,8 +238,7 @@ def change_request(
     The changed request goes back to the board for approval, unless a board secretary
     changes it and approves it in the same step (``approve``).
     """
-    if request.status not in CHANGEABLE or not can_still_change(request.leverdatum, today):
-        raise DeliveryRefused("too_late_to_change", {"date": request.leverdatum})
+    check_changeable(request, today)
     check_leverdatum(request.school_year, request.instrument, leverdatum, today)
     approve = approve and user.role == "board_secretary"
     payload = build_payload(request.school, request.school_year, answers, threshold)
@@ -259,9 +286,8 @@ def change_request(
 
 
 def withdraw_request(request: DeliveryRequest, user: User, today: date) -> None:
-    """Withdraw a request; allowed until the day before its leverdatum."""
-    if request.status not in CHANGEABLE or not can_still_change(request.leverdatum, today):
-        raise DeliveryRefused("too_late_to_change", {"date": request.leverdatum})
+    """Withdraw a request; an approved one until the day before its leverdatum."""
+    check_changeable(request, today)
     with db.atomic():
         _transition(request, WITHDRAWN, user, "ingetrokken")
         audit.record("delivery.withdrawn", user, request.school, request)

@@ -113,6 +113,9 @@ def summary_csv(summary: dict) -> bytes:
             text = ""
         elif isinstance(value, bool):
             text = "ja" if value else "nee"
+        elif isinstance(value, float):
+            # Excel with Dutch settings reads a decimal comma; a point would become a date.
+            text = str(value).replace(".", ",")
         else:
             text = str(value)
         if isinstance(value, str) and text.startswith(FORMULA_PREFIXES):

@@ -1,5 +1,6 @@
 """The `portal` command: database, demo data, worker, deliveries and the all-in-one server."""
 
+import contextlib
 import logging
 import os
 import signal
@@ -107,7 +108,13 @@ def register_commands(app: Flask) -> None:
         click.echo(f"{len(delivered)} delivered as of {moment.isoformat()}: {delivered}")
 
     @deliveries_group.command("list")
-    @click.option("--status", help="Only requests in this status, such as approved or given_up.")
+    @click.option(
+        "--status",
+        type=click.Choice(
+            ["submitted", "approved", "delivering", "retrying", "delivered", "given_up", "rejected", "withdrawn"]
+        ),
+        help="Only requests in this status.",
+    )
     @click.option(
         "--date",
         "leverdatum",
@@ -138,7 +145,7 @@ def register_commands(app: Flask) -> None:
         click.echo(f"{len(rows)} requests")
 
     @deliveries_group.command("retry")
-    @click.argument("request_id", type=int)
+    @click.argument("request_id", type=click.IntRange(1, 2**63 - 1))
     @with_appcontext
     def retry_command(request_id: int):
         """Schedule a retrying or given-up delivery for the next sweep."""
@@ -162,7 +169,11 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("serve")
     @click.option("--port", type=int, envvar="PORT", default=5000, show_default=True)
     @click.option(
-        "--web-workers", type=int, default=2, show_default=True, help="gunicorn processes"
+        "--web-workers",
+        type=click.IntRange(1, 64),
+        default=2,
+        show_default=True,
+        help="gunicorn processes",
     )
     @with_appcontext
     def serve(port: int, web_workers: int):
@@ -190,6 +201,8 @@ def _serve(app: Flask, port: int, web_workers: int) -> None:
 
     env = dict(os.environ)
     env.setdefault("PORTAL_DATA_DIR", str(data_dir))
+    # Links in e-mails point at this server unless an operator configured the public address.
+    env.setdefault("PORTAL_BASE_URL", f"http://127.0.0.1:{port}")
     redis_server = None
     if not os.environ.get("REDIS_URL"):
         redis_server = EmbeddedRedis(data_dir).start()
@@ -201,6 +214,10 @@ def _serve(app: Flask, port: int, web_workers: int) -> None:
         for child in children:
             if child.poll() is None:
                 child.terminate()
+            else:
+                # The leader died; what it started (a worker's cron scheduler) may live on.
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.pid, signal.SIGTERM)
         for child in children:
             try:
                 child.wait(15)

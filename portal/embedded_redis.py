@@ -41,7 +41,7 @@ class EmbeddedRedis:
             "--unixsocketperm", "700",
             "--dir", str(self.directory),
             "--dbfilename", "redis.rdb",
-            "--save", "60 1",
+            "--save", "60", "1",
             "--appendonly", "no",
             "--logfile", str(self.directory / "redis.log"),
         ]  # fmt: skip

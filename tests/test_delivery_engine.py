@@ -241,6 +241,11 @@ def test_two_sweeps_at_once_send_each_once(app, config, receiver):
         )
 
 
+def _sending(app) -> bool:
+    with app.app_context(), db.connection_context():
+        return DeliveryRequest.select().where(DeliveryRequest.status == DELIVERING).exists()
+
+
 @pytest.mark.integration
 def test_worker_killed_mid_send_delivers_once(app, config, receiver, redis, tmp_path):
     """SIGKILL a real worker 20 times at different moments; each request arrives once."""
@@ -249,30 +254,36 @@ def test_worker_killed_mid_send_delivers_once(app, config, receiver, redis, tmp_
     queue = Queue(config.get("RQ_QUEUE", "portal"), connection=redis)
     all_ids = []
     killed_mid_send = 0
-    log = open(tmp_path / "workers.log", "wb")
-    for attempt in range(20):
-        with app.app_context(), db.connection_context():
-            all_ids += [make_approved_request(APRIL_1).id for _ in range(3)]
-        worker = subprocess.Popen(
-            _portal("worker", "--no-scheduler"),
-            env=env,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-        )
-        queue.enqueue("jobs.deliveries.deliver_due")
-        time.sleep(1.0 + 0.1 * attempt)
-        with app.app_context(), db.connection_context():
-            sending = DeliveryRequest.select().where(DeliveryRequest.status == DELIVERING).count()
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait()
-        killed_mid_send += sending > 0
-    log.close()
+    with open(tmp_path / "workers.log", "wb") as log:
+        for attempt in range(20):
+            with app.app_context(), db.connection_context():
+                all_ids += [make_approved_request(APRIL_1).id for _ in range(3)]
+            worker = subprocess.Popen(
+                _portal("worker", "--no-scheduler"),
+                env=env,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+            try:
+                queue.enqueue("jobs.deliveries.deliver_due")
+                # Wait until the worker has claimed a batch, then kill it a varying
+                # moment later: before, during or after a send.
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and not _sending(app):
+                    time.sleep(0.02)
+                time.sleep(0.04 * (attempt % 10))
+                killed_mid_send += _sending(app)
+            finally:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
     queue.empty()
 
-    time.sleep(1.2)  # let the last leases expire
+    # Let the last leases expire. This sweep runs on the workers' clock (PORTAL_TODAY at
+    # the current time of day), as a periodic sweep would.
+    time.sleep(1.2)
     finish = subprocess.run(
-        _portal("deliveries", "run-due", "--as-of", "2018-04-01"),
+        _portal("deliveries", "run-due"),
         env=env,
         capture_output=True,
         text=True,
@@ -280,7 +291,7 @@ def test_worker_killed_mid_send_delivers_once(app, config, receiver, redis, tmp_
     )
     assert finish.returncode == 0, finish.stderr[-2000:]
 
-    assert killed_mid_send >= 3, f"only {killed_mid_send} of 20 kills hit a send in progress"
+    assert killed_mid_send >= 10, f"only {killed_mid_send} of 20 kills hit a send in progress"
     with app.app_context(), db.connection_context():
         requests = list(DeliveryRequest.select().where(DeliveryRequest.id.in_(all_ids)))
         assert {r.status for r in requests} == {DELIVERED}

@@ -204,3 +204,13 @@ def test_scheduler_delivers_on_leverdatum(client, auth, app, data_dir, start_wor
 
     _wait_for(delivered, "the periodic sweep to deliver")
     assert len(_outbox_files(data_dir)) == 1
+
+
+def test_factsheet_for_year_without_data_is_404(client, auth, app):
+    auth.login("school@demo.test")
+    school = school_id(app, "15KU00")
+    for year in ("2035-2036", "2014-2015"):
+        response = client.post(f"/scholen/{school}/factsheets", data={"schooljaar": year})
+        assert response.status_code == 404
+    with app.app_context(), db.connection_context():
+        assert FactsheetJob.select().count() == 0

@@ -21,12 +21,24 @@ from portal.access import school_or_404, visible_schools
 from portal.clock import today, utcnow
 from portal.delivery.forms import ConfirmForm
 from portal.domain import audit, factsheets
-from portal.domain.calendar import school_year_name
-from portal.models import FactsheetJob, School, SchoolYear
+from portal.domain.calendar import current_school_year, school_year_name
+from portal.models import FactsheetJob, Respondent, School, SchoolYear
 from portal.rendering import render
 
 bp = Blueprint("factsheets", __name__)
 logger = logging.getLogger(__name__)
+
+
+def _offered(school, school_year) -> bool:
+    """Tell whether the report page offers this year: it has answers, or it is current."""
+    current = current_school_year(today())
+    if current is not None and current.id == school_year.id:
+        return True
+    return (
+        Respondent.select()
+        .where((Respondent.school == school) & (Respondent.school_year == school_year))
+        .exists()
+    )
 
 
 @bp.route("/scholen/<int:school_id>/factsheets", methods=["POST"])
@@ -36,7 +48,7 @@ def start(school_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     school_year = SchoolYear.get_or_none(SchoolYear.name == request.form.get("schooljaar", ""))
-    if school_year is None:
+    if school_year is None or not _offered(school, school_year):
         abort(404)
 
     job = FactsheetJob.create(

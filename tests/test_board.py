@@ -613,3 +613,15 @@ def test_board_pages_require_login(client):
     response = client.get("/bestuur/overzicht.csv")
     assert response.status_code == 302
     assert "/inloggen" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("value", ["²", "abc", "99999999999999999999999"])
+def test_bulk_odd_id_gets_dutch_message(client, auth, value):
+    auth.login("bestuur@demo.test")
+    response = client.post(
+        "/bestuur/aanvragen",
+        data={"besluit-request_ids": value, "besluit-action": "goedkeuren"},
+    )
+    assert response.status_code == 422
+    assert "De keuze is ongeldig" in response.text
+    assert "invalid literal" not in response.text

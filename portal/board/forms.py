@@ -1,5 +1,7 @@
 """Forms of the board overview: decide on several requests, give consent for several schools."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Field, StringField, TextAreaField
@@ -12,6 +14,9 @@ APPROVE = "goedkeuren"
 REJECT = "afwijzen"
 
 
+ID_PATTERN = re.compile(r"[0-9]{1,18}")
+
+
 class IdListField(Field):
     """The values of the checkboxes of one name, as integer ids in the order sent.
 
@@ -20,9 +25,11 @@ class IdListField(Field):
     """
 
     def process_formdata(self, valuelist):
-        self.invalid = [value for value in valuelist if not value.strip().isdigit()]
-        ids = [int(value) for value in valuelist if value.strip().isdigit()]
-        self.data = list(dict.fromkeys(ids))
+        # ASCII digits only, and few enough to fit a database id: str.isdigit() also
+        # accepts characters such as "²" that int() rejects.
+        valid = [value.strip() for value in valuelist if ID_PATTERN.fullmatch(value.strip())]
+        self.invalid = [value for value in valuelist if not ID_PATTERN.fullmatch(value.strip())]
+        self.data = list(dict.fromkeys(int(value) for value in valid))
 
     def _value(self):
         return ""

@@ -12,6 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from .config import ConfigError
 from .models import User, db
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,11 @@ def main() -> None:
         load_dotenv=False,
         help="Portaal Monitoring Sociale Veiligheid.",
     )
-    cli(prog_name="portal")
+    try:
+        cli(prog_name="portal")
+    except ConfigError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
 
 
 def migrate_database() -> list[str]:
@@ -111,7 +116,16 @@ def register_commands(app: Flask) -> None:
     @click.option(
         "--status",
         type=click.Choice(
-            ["submitted", "approved", "delivering", "retrying", "delivered", "given_up", "rejected", "withdrawn"]
+            [
+                "submitted",
+                "approved",
+                "delivering",
+                "retrying",
+                "delivered",
+                "given_up",
+                "rejected",
+                "withdrawn",
+            ]
         ),
         help="Only requests in this status.",
     )

@@ -19,6 +19,21 @@ def _parse_today(value: str | None) -> date | None:
         raise ConfigError(f"PORTAL_TODAY={value!r} is not a date in YYYY-MM-DD form") from error
 
 
+def _number(env, name: str, default: int | float) -> int | float:
+    """Read a non-negative number setting of the same type as ``default``."""
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = type(default)(value)
+    except ValueError as error:
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise ConfigError(f"{name}={value!r} is not {kind}") from error
+    if number < 0:
+        raise ConfigError(f"{name}={value!r} must not be negative")
+    return number
+
+
 def _development_secret(data_dir: Path) -> str:
     """Return a random key kept under the data folder, so sessions survive a restart."""
     path = data_dir / "secret_key"
@@ -48,7 +63,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "PORTAL_DEMO_PASSWORD": env.get("PORTAL_DEMO_PASSWORD", "demo"),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"),
         # Breakdowns with fewer respondents than this are not shown.
-        "SUPPRESSION_THRESHOLD": int(env.get("PORTAL_SUPPRESSION_THRESHOLD", "10")),
+        "SUPPRESSION_THRESHOLD": _number(env, "PORTAL_SUPPRESSION_THRESHOLD", 10),
         # A worker counts as alive in /healthz when its heartbeat is younger than this (seconds).
         "WORKER_HEARTBEAT_MAX_AGE": 60,
         "RQ_QUEUE": env.get("PORTAL_RQ_QUEUE", "portal"),
@@ -56,17 +71,17 @@ def load_config(overrides: dict | None = None) -> dict:
         "DELIVERY_TRANSPORT": env.get("DELIVERY_TRANSPORT", "outbox"),
         "DELIVERY_HTTPS_URL": env.get("DELIVERY_HTTPS_URL", ""),
         "DELIVERY_HTTPS_TOKEN": env.get("DELIVERY_HTTPS_TOKEN", ""),
-        "DELIVERY_CONNECT_TIMEOUT": float(env.get("DELIVERY_CONNECT_TIMEOUT", "5")),
-        "DELIVERY_READ_TIMEOUT": float(env.get("DELIVERY_READ_TIMEOUT", "30")),
+        "DELIVERY_CONNECT_TIMEOUT": _number(env, "DELIVERY_CONNECT_TIMEOUT", 5.0),
+        "DELIVERY_READ_TIMEOUT": _number(env, "DELIVERY_READ_TIMEOUT", 30.0),
         # A failed send is retried after RETRY_BASE * 2**(attempt - 1) seconds, at most
         # RETRY_MAX_DELAY, until MAX_ATTEMPTS sends have failed; then it is given up.
-        "DELIVERY_MAX_ATTEMPTS": int(env.get("DELIVERY_MAX_ATTEMPTS", "6")),
-        "DELIVERY_RETRY_BASE_SECONDS": float(env.get("DELIVERY_RETRY_BASE_SECONDS", "60")),
-        "DELIVERY_RETRY_MAX_DELAY_SECONDS": float(
-            env.get("DELIVERY_RETRY_MAX_DELAY_SECONDS", "21600")
+        "DELIVERY_MAX_ATTEMPTS": _number(env, "DELIVERY_MAX_ATTEMPTS", 6),
+        "DELIVERY_RETRY_BASE_SECONDS": _number(env, "DELIVERY_RETRY_BASE_SECONDS", 60.0),
+        "DELIVERY_RETRY_MAX_DELAY_SECONDS": _number(
+            env, "DELIVERY_RETRY_MAX_DELAY_SECONDS", 21600.0
         ),
         # A claimed send whose worker died is claimed again after this many seconds.
-        "DELIVERY_LEASE_SECONDS": float(env.get("DELIVERY_LEASE_SECONDS", "300")),
+        "DELIVERY_LEASE_SECONDS": _number(env, "DELIVERY_LEASE_SECONDS", 300.0),
         # Mail: an SMTP server (smtp://host:port or smtp+starttls://user:password@host:port),
         # or unset to write each message as an .eml file under PORTAL_DATA_DIR/mail/.
         "MAIL_URL": env.get("MAIL_URL", ""),
@@ -74,14 +89,14 @@ def load_config(overrides: dict | None = None) -> dict:
         # Links in e-mails start with this address of the portal.
         "PORTAL_BASE_URL": env.get("PORTAL_BASE_URL", "http://127.0.0.1:5000"),
         # Boards are reminded this many days before the last leverdatum of the school year.
-        "REMINDER_DAYS_BEFORE_LAST": int(env.get("REMINDER_DAYS_BEFORE_LAST", "14")),
+        "REMINDER_DAYS_BEFORE_LAST": _number(env, "REMINDER_DAYS_BEFORE_LAST", 14),
         # Address of the portal's helpdesk, printed in the general factsheet.
         "HELPDESK_EMAIL": env.get("HELPDESK_EMAIL", "helpdesk@portal.invalid"),
         # Finished factsheet PDFs and batch ZIP files are removed after this many days.
-        "FACTSHEET_RETENTION_DAYS": int(env.get("FACTSHEET_RETENTION_DAYS", "30")),
+        "FACTSHEET_RETENTION_DAYS": _number(env, "FACTSHEET_RETENTION_DAYS", 30),
         # RQ stops a factsheet build after this many seconds; a job still marked running
         # after it (plus 30 s) had a worker that died, and is shown as failed.
-        "FACTSHEET_JOB_TIMEOUT_SECONDS": int(env.get("FACTSHEET_JOB_TIMEOUT_SECONDS", "120")),
+        "FACTSHEET_JOB_TIMEOUT_SECONDS": _number(env, "FACTSHEET_JOB_TIMEOUT_SECONDS", 120),
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -51,6 +51,10 @@ AUDIT_LABELS = {
     "delivery.given_up": _l("levering opgegeven"),
     "delivery.requeued": _l("levering opnieuw ingepland"),
     "factsheet.requested": _l("factsheet aangevraagd"),
+    "factsheet.built": _l("factsheet gemaakt"),
+    "factsheet.retried": _l("factsheet opnieuw gestart"),
+    "factsheet.batch_started": _l("factsheets voor meerdere scholen gestart"),
+    "auth.login": _l("ingelogd"),
 }
 
 

@@ -79,11 +79,11 @@ class HttpsTransport:
         except requests.RequestException as error:
             raise TransportError(f"{type(error).__name__}: {error}") from error
         if response.status_code not in (200, 201):
-            raise TransportError(f"receiver answered HTTP {response.status_code}")
+            raise TransportError(f"receiver responded with HTTP {response.status_code}")
         try:
             receipt = str(response.json()["receipt"])
         except (ValueError, KeyError, TypeError) as error:
-            raise TransportError("receiver answer has no receipt") from error
+            raise TransportError("receiver response has no receipt") from error
         logger.info("https delivered request=%s receipt=%s", request.id, receipt)
         return Receipt(receipt[:300], utcnow())
 

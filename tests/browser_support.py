@@ -176,9 +176,18 @@ class PortalServer:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-last_lines:])
 
     def errors(self) -> list[str]:
-        """Return the log lines of 5xx responses and of the tracebacks the stack wrote."""
+        """Return the log lines of 5xx responses and of the tracebacks the stack wrote.
+
+        /healthz answers 503 by design while the worker is still starting, and the
+        start-up wait polls it, so its lines are not errors.
+        """
         lines = self.log_path.read_text(errors="replace").splitlines()
-        return [line for line in lines if SERVER_ERROR.search(line) or line.startswith("Traceback")]
+        return [
+            line
+            for line in lines
+            if (SERVER_ERROR.search(line) and "GET /healthz " not in line)
+            or line.startswith("Traceback")
+        ]
 
     def stop(self, timeout: float = 30) -> list[tuple[int, str]]:
         """Send SIGTERM to `portal serve` and wait for it and its children to end.

@@ -42,3 +42,10 @@ def roles_required(*roles: str):
         return wrapped
 
     return decorator
+
+
+def sees_whole_brin(user: User, school: School) -> bool:
+    """Tell whether the user may see every vestiging of the school's BRIN."""
+    all_locations = School.select().where(School.brin == school.brin).count()
+    visible = visible_schools(user).where(School.brin == school.brin).count()
+    return visible == all_locations

@@ -715,3 +715,31 @@ def test_pages_send_security_headers(client):
     response = client.get("/inloggen")
     assert response.headers["X-Frame-Options"] == "DENY"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_brin_report_needs_every_location(client, auth, app):
+    auth.login("school@demo.test")
+    url = f"/scholen/{school_id(app, '15KU00')}/monitoring-sociale-veiligheid"
+    assert client.get(url + "?niveau=brin").status_code == 404
+    assert 'value="brin"' not in client.get(url).text
+
+
+def test_brin_report_hides_group_by_difference(client, auth, app):
+    """Groep 8 has 22 respondents at 15KU00 and 7 at 15KU01, so the sum must stay hidden."""
+    auth.login("bestuur@demo.test")
+    url = f"/scholen/{school_id(app, '15KU00')}/monitoring-sociale-veiligheid"
+    combined = client.get(url + "?niveau=brin&schooljaar=2017-2018", headers=HTMX).text
+    row = combined[combined.index('<th scope="row">groep 8</th>') :].split("</tr>")[0]
+    assert "Niet getoond" in row
+    single = client.get(url + "?schooljaar=2017-2018", headers=HTMX).text
+    row = single[single.index('<th scope="row">groep 8</th>') :].split("</tr>")[0]
+    assert "Niet getoond" not in row
+
+
+def test_brin_delivery_needs_every_location(client, auth, app):
+    auth.login("school@demo.test")
+    school = school_id(app, "15KU00")
+    response = submit(client, school, level="brin")
+    assert response.status_code == 422
+    assert "Kies alleen deze vestiging" in response.text
+    assert count(app, DeliveryRequest) == 0

@@ -126,9 +126,12 @@ class DeliveryForm(FlaskForm):
         validators=[Optional(), Length(max=40, message=_l("Gebruik hoogstens 40 tekens."))],
     )
 
-    def __init__(self, *args, today: date, open_dates: list[date], **kwargs):
+    def __init__(
+        self, *args, today: date, open_dates: list[date], whole_brin: bool = True, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.today = today
+        self.whole_brin = whole_brin
         self.open_dates = open_dates
         self.leverdatum.choices = [SelectChoice("", _l("Kies een datum"))] + [
             SelectChoice(d, d.strftime("%d-%m-%Y")) for d in open_dates
@@ -144,6 +147,14 @@ class DeliveryForm(FlaskForm):
         if field.data is not None and field.data not in self.open_dates:
             raise ValidationError(
                 _l("Op deze datum wordt niet geleverd. Kies een datum uit de lijst.")
+            )
+
+    def validate_level(self, field):
+        if field.data == "brin" and not self.whole_brin:
+            raise ValidationError(
+                _l(
+                    "U mag niet alle vestigingen van dit BRIN-nummer zien. Kies alleen deze vestiging."
+                )
             )
 
     def validate_representative_explanation(self, field):

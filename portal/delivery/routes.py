@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.access import roles_required, school_or_404
+from portal.access import roles_required, school_or_404, sees_whole_brin
 from portal.clock import today
 from portal.domain.calendar import (
     DeliveryRefused,
@@ -119,7 +119,11 @@ def submit(school_id: int):
     except DeliveryRefused as error:
         return _render_page(school, school_year, status=422, refusal=refusal_message(error))
 
-    form = DeliveryForm(today=today(), open_dates=open_leverdata(school_year, instrument, today()))
+    form = DeliveryForm(
+        today=today(),
+        open_dates=open_leverdata(school_year, instrument, today()),
+        whole_brin=sees_whole_brin(current_user, school),
+    )
     if not form.validate_on_submit():
         return _render_page(school, school_year, form=form, status=422)
 
@@ -179,7 +183,12 @@ def withdraw(school_id: int, request_id: int):
 
 def _change_form(delivery: DeliveryRequest, formdata=None) -> ChangeForm:
     open_dates = open_leverdata(delivery.school_year, delivery.instrument, today())
-    form = ChangeForm(formdata=formdata, today=today(), open_dates=open_dates)
+    form = ChangeForm(
+        formdata=formdata,
+        today=today(),
+        open_dates=open_dates,
+        whole_brin=sees_whole_brin(current_user, delivery.school),
+    )
     if formdata is None:
         form.load(delivery)
     return form

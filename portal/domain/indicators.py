@@ -104,9 +104,15 @@ def victimisation_shares(items: Sequence[Item], answer_sets: Sequence[dict]) -> 
 
 
 def group_results(
-    items: Sequence[Item], rows: Iterable[tuple[str, str]], threshold: int
+    items: Sequence[Item],
+    rows: Iterable[tuple[str, str]],
+    threshold: int,
+    also_hide: frozenset = frozenset(),
 ) -> list[GroupResult]:
-    """Return results per group from (group, answers_json) rows, hiding groups under threshold."""
+    """Return results per group from (group, answers_json) rows, hiding groups under threshold.
+
+    Groups in ``also_hide`` are hidden whatever their size (see hidden_by_difference).
+    """
     by_group: dict[str, list[dict]] = defaultdict(list)
     for group, answers_json in rows:
         by_group[group].append(json.loads(answers_json))
@@ -114,13 +120,26 @@ def group_results(
     results = []
     for name in sorted(by_group, key=_group_sort_key):
         answer_sets = by_group[name]
-        if len(answer_sets) < threshold:
+        if len(answer_sets) < threshold or name in also_hide:
             results.append(GroupResult(name, len(answer_sets), suppressed=True))
             continue
         results.append(
             GroupResult(name, len(answer_sets), False, summarise_scales(items, answer_sets))
         )
     return results
+
+
+def hidden_by_difference(group_counts: dict[tuple[str, int], int], threshold: int) -> frozenset:
+    """Return the groups of a combined report that one location's small group could leak.
+
+    A group combined over several locations may pass the threshold while one location's
+    part of it does not. Its figures minus those of the other locations' own reports
+    would then give that small group away, so such a group is hidden as a whole.
+    ``group_counts`` maps (group, school id) to respondents.
+    """
+    return frozenset(
+        group for (group, _school), count in group_counts.items() if 0 < count < threshold
+    )
 
 
 def _group_sort_key(name: str) -> tuple:

@@ -23,6 +23,7 @@ from .indicators import (
     ItemShares,
     ScaleResult,
     group_results,
+    hidden_by_difference,
     summarise_scales,
     victimisation_shares,
 )
@@ -132,6 +133,21 @@ def build_report(
 
     items = questionnaire_items(instrument, sector, school_year)
     rows = list(_answer_rows(schools, school_year, instrument))
+    also_hide = frozenset()
+    if len(schools) > 1:
+        counts = (
+            Respondent.select(Respondent.group, Respondent.school, peewee.fn.COUNT(Respondent.id))
+            .where(
+                (Respondent.school.in_(schools))
+                & (Respondent.school_year == school_year)
+                & (Respondent.instrument == instrument)
+            )
+            .group_by(Respondent.group, Respondent.school)
+            .tuples()
+        )
+        also_hide = hidden_by_difference(
+            {(group, school): count for group, school, count in counts}, threshold
+        )
     answer_sets = [json.loads(answers) for _, answers in rows]
     report = Report(
         schools=list(schools),
@@ -141,7 +157,7 @@ def build_report(
         pupils=pupils,
         scales=summarise_scales(items, answer_sets),
         comparison=comparison_values(sector, school_year),
-        groups=group_results(items, rows, threshold),
+        groups=group_results(items, rows, threshold, also_hide),
         victimisation=victimisation_shares(items, answer_sets),
     )
     if with_trend:

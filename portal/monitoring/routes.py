@@ -1,9 +1,9 @@
 """The report Monitoring Sociale Veiligheid of a school and year."""
 
 from flask import Blueprint, abort, current_app, request
-from flask_login import login_required
+from flask_login import current_user, login_required
 
-from portal.access import school_or_404
+from portal.access import school_or_404, sees_whole_brin
 from portal.clock import today
 from portal.domain.calendar import current_school_year
 from portal.domain.delivery import active_request, report_schools
@@ -44,7 +44,8 @@ def report(school_id: int):
             abort(404)
 
     level = request.args.get("niveau", "vestiging")
-    if level not in ("vestiging", "brin"):
+    whole_brin = sees_whole_brin(current_user, school)
+    if level not in ("vestiging", "brin") or (level == "brin" and not whole_brin):
         abort(404)
     schools = report_schools(school, level)
     result = build_report(schools, school_year, current_app.config["SUPPRESSION_THRESHOLD"])
@@ -57,6 +58,7 @@ def report(school_id: int):
         report=result,
         years=years,
         level=level,
+        whole_brin=whole_brin,
         delivery=delivery,
         threshold=current_app.config["SUPPRESSION_THRESHOLD"],
     )

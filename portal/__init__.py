@@ -89,9 +89,7 @@ def load_user(session_id: str) -> User | None:
     if not (user_id.isdigit() and version.isdigit()):
         return None
     return User.get_or_none(
-        (User.id == int(user_id))
-        & (User.session_version == int(version))
-        & (User.active == True)  # noqa: E712
+        (User.id == int(user_id)) & (User.session_version == int(version)) & (User.active == True)  # noqa: E712
     )
 
 

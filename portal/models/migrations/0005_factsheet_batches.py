@@ -49,7 +49,9 @@ def up(migrator, db):
         migrator.add_column(
             "factsheet_job",
             "batch_id",
-            ForeignKeyField(FactsheetBatch, null=True, on_delete="CASCADE", field=FactsheetBatch.id),
+            ForeignKeyField(
+                FactsheetBatch, null=True, on_delete="CASCADE", field=FactsheetBatch.id
+            ),
         ),
         migrator.add_column("factsheet_job", "started_at", UTCDateTimeField(null=True)),
     )

@@ -1,7 +1,7 @@
 """RQ job functions of the portal and the worker entry.
 
 Jobs run in a worker process that created the Flask app and pushed its context, so they
-can read config and use Flask-Babel; each job opens its own database connection.
+can read config and use Flask-Babel. Each job opens its own database connection.
 """
 
 import functools

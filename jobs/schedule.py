@@ -17,7 +17,7 @@ class PeriodicJob:
 
 PERIODIC_JOBS = (
     # Delivery is due from 00:00 Amsterdam time on the leverdatum; a sweep a minute is cheap
-    # because the database says what is due.
+    # because the database records what is due.
     PeriodicJob("deliveries.deliver-due", deliver_due, interval_seconds=60, timeout_seconds=1800),
     # Web requests also queue a mail run after they commit. This run sends what they could
     # not queue and retries what failed.

@@ -112,8 +112,8 @@ def _register_database_hooks(app: Flask) -> None:
 
     @app.before_request
     def reject_unusable_input():
-        # No form of the portal takes a file yet, and a NUL byte cannot be stored in
-        # PostgreSQL text; both are refused before any view reads the form.
+        # No form of the portal takes a file yet, and PostgreSQL cannot store a NUL byte in
+        # text. Both are rejected before any view reads the form.
         # NOTE: a view that accepts uploads must be exempted here.
         if request.files:
             abort(400, _l("Dit formulier neemt geen bestanden aan."))

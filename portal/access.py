@@ -1,4 +1,4 @@
-"""Which schools a user may see; a request for any other school gets 404."""
+"""Access rules: the schools a user may see. A request for any other school gets 404."""
 
 from functools import wraps
 

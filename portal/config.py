@@ -94,8 +94,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "HELPDESK_EMAIL": env.get("HELPDESK_EMAIL", "helpdesk@portal.invalid"),
         # Finished factsheet PDFs and batch ZIP files are removed after this many days.
         "FACTSHEET_RETENTION_DAYS": _number(env, "FACTSHEET_RETENTION_DAYS", 30),
-        # RQ stops a factsheet build after this many seconds; a job still marked running
-        # after it (plus 30 s) had a worker that died, and is shown as failed.
+        # RQ stops a factsheet build after this many seconds. A job still marked running
+        # 30 s after that had a worker that died, so it is shown as failed.
         "FACTSHEET_JOB_TIMEOUT_SECONDS": _number(env, "FACTSHEET_JOB_TIMEOUT_SECONDS", 120),
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",

@@ -244,7 +244,7 @@ def decide():
                 reject_request(delivery, current_user, reason)
                 message = _("Afgewezen. De school ziet de reden.")
         except DeliveryRefused as error:
-            logger.info("board bulk decision request=%s refused code=%s", delivery.id, error.code)
+            logger.info("board bulk decision request=%s rejected code=%s", delivery.id, error.code)
             results.append(Result(delivery.school, False, refusal_message(error)))
             continue
         results.append(Result(delivery.school, True, message))
@@ -293,7 +293,7 @@ def _give_consent(row: SchoolStatus, form: BulkConsentForm, school_year: SchoolY
             )
             approve_request(delivery, current_user, today())
     except DeliveryRefused as error:
-        logger.info("board consent school=%s refused code=%s", school.id, error.code)
+        logger.info("board consent school=%s rejected code=%s", school.id, error.code)
         return Result(school, False, refusal_message(error))
     except peewee.IntegrityError:
         # Someone else submitted a request for this school at the same moment.

@@ -1,4 +1,4 @@
-"""Which school year is current and which leverdata are still open.
+"""The current school year and the leverdata that are still open.
 
 All dates here are Europe/Amsterdam calendar dates. The rules themselves are data in the
 school_year, delivery_date and instrument_year tables.

@@ -301,7 +301,7 @@ def requeue(request_id: int):
         requeue_delivery(delivery, current_user, (form.note.data or "").strip())
     except DeliveryRefused as error:
         logger.info(
-            "requeue request=%s refused code=%s status=%s by user=%s",
+            "requeue request=%s rejected code=%s status=%s by user=%s",
             delivery.id,
             error.code,
             delivery.status,

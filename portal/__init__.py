@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from .config import load_config
 from .extensions import babel, csrf, htmx, login_manager
 from .models import User, db, open_database
+from .uploads import upload_limit
 
 ROOT = Path(__file__).resolve().parent.parent
 logger = logging.getLogger(__name__)
@@ -112,10 +113,13 @@ def _register_database_hooks(app: Flask) -> None:
 
     @app.before_request
     def reject_unusable_input():
-        # No form of the portal takes a file yet, and PostgreSQL cannot store a NUL byte in
-        # text. Both are rejected before any view reads the form.
-        # NOTE: a view that accepts uploads must be exempted here.
-        if request.files:
+        # Only views marked with accepts_files take a file, each up to its own size limit,
+        # and PostgreSQL cannot store a NUL byte in text. Both are checked before any view
+        # reads the form.
+        limit = upload_limit()
+        if limit is not None:
+            request.max_content_length = limit
+        elif request.files:
             abort(400, _l("Dit formulier neemt geen bestanden aan."))
         for values in (request.args, request.form):
             if any("\x00" in value for value in values.values()):
@@ -144,11 +148,13 @@ def _register_database_hooks(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .admin.routes import bp as admin_bp
     from .auth.routes import bp as auth_bp
     from .board.routes import bp as board_bp
     from .delivery.routes import bp as delivery_bp
     from .factsheets.routes import bp as factsheets_bp
     from .health.routes import bp as health_bp
+    from .imports.routes import bp as imports_bp
     from .management.routes import bp as management_bp
     from .monitoring.routes import bp as monitoring_bp
     from .support.routes import bp as support_bp
@@ -161,6 +167,8 @@ def _register_blueprints(app: Flask) -> None:
         board_bp,
         factsheets_bp,
         support_bp,
+        imports_bp,
+        admin_bp,
         health_bp,
     ):
         app.register_blueprint(blueprint)
@@ -190,8 +198,21 @@ def _register_error_handlers(app: Flask) -> None:
         is_ours = description is not None and not isinstance(description, str)
         return render_error(status, str(description) if is_ours else None)
 
-    for status in (400, 403, 404, 405, 413):
+    for status in (400, 403, 404, 405):
         app.register_error_handler(status, lambda error, status=status: handle(error, status))
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit = upload_limit()
+        if limit is None:
+            return handle(error, 413)
+        return render_error(
+            413,
+            _l(
+                "Het bestand is groter dan %(mb)s MB, de grootste omvang die het portaal aanneemt. Splits het bestand, of neem contact op met de helpdesk.",
+                mb=format_decimal(limit / 1_000_000, "0.#"),
+            ),
+        )
 
     @app.errorhandler(OverflowError)
     def id_too_large(error):

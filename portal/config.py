@@ -103,6 +103,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Views marked with accepts_files take uploads up to this size (bytes); the
+        # setting is in megabytes of 1,000,000 bytes.
+        "UPLOAD_MAX_BYTES": int(_number(env, "PORTAL_UPLOAD_MAX_MB", 20.0) * 1_000_000),
     }
     config.update(overrides)
     if isinstance(config["PORTAL_TODAY"], str):

@@ -1,0 +1,1 @@
+"""The admin blueprint: school registry and comparison values."""

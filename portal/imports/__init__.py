@@ -1,0 +1,1 @@
+"""The import blueprint: survey results in from CSV and XLSX files."""

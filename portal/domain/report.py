@@ -1,8 +1,10 @@
 """The report Monitoring Sociale Veiligheid of a school (vestiging or whole BRIN) and year."""
 
 import json
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import peewee
 
@@ -22,9 +24,10 @@ from .indicators import (
     GroupResult,
     ItemShares,
     ScaleResult,
-    group_results,
+    ScoringPlan,
+    group_results_from_scores,
     hidden_by_difference,
-    summarise_scales,
+    summarise_scores,
     victimisation_shares,
 )
 
@@ -45,6 +48,8 @@ class Report:
     groups: list[GroupResult]
     victimisation: list[ItemShares]
     trend: list[tuple[str, dict[str, float | None]]] = field(default_factory=list)
+    # The date on which the comparison values were frozen, None while none exist.
+    comparison_frozen_on: date | None = None
 
     @property
     def response_rate(self) -> float | None:
@@ -54,17 +59,35 @@ class Report:
 
     @property
     def reliable(self) -> bool:
+        return self.unreliable_reason is None
+
+    @property
+    def unreliable_reason(self) -> str | None:
+        """Return why the sample is too small to rely on, or None when it is large enough.
+
+        ``no_respondents``, ``no_pupil_count`` (no 1 October count, so no response rate)
+        or ``low_response`` (under RELIABLE_RESPONSE_RATE).
+        """
+        if self.respondents == 0:
+            return "no_respondents"
         rate = self.response_rate
-        return rate is not None and rate >= RELIABLE_RESPONSE_RATE
+        if rate is None:
+            return "no_pupil_count"
+        if rate < RELIABLE_RESPONSE_RATE:
+            return "low_response"
+        return None
 
 
 def school_instrument(schools: Sequence[School], school_year: SchoolYear) -> Instrument | None:
-    """Return the instrument most respondents of these schools used in the year."""
+    """Return the instrument most respondents of these schools used in the year.
+
+    A tie goes to the instrument with the lowest id, the same rule as ``_main_instrument``.
+    """
     row = (
         Respondent.select(Respondent.instrument, peewee.fn.COUNT(Respondent.id).alias("n"))
         .where((Respondent.school.in_(schools)) & (Respondent.school_year == school_year))
         .group_by(Respondent.instrument)
-        .order_by(peewee.fn.COUNT(Respondent.id).desc())
+        .order_by(peewee.fn.COUNT(Respondent.id).desc(), Respondent.instrument)
         .first()
     )
     return Instrument.get_by_id(row.instrument_id) if row else None
@@ -88,16 +111,94 @@ def questionnaire_items(instrument: Instrument, sector: str, school_year: School
     return list(questionnaire.items.order_by(Item.position))
 
 
-def _answer_rows(schools: Sequence[School], school_year: SchoolYear, instrument: Instrument):
-    return (
-        Respondent.select(Respondent.group, Respondent.answers_json)
-        .where(
-            (Respondent.school.in_(schools))
-            & (Respondent.school_year == school_year)
-            & (Respondent.instrument == instrument)
+class _QuestionnaireItems:
+    """The items in force per instrument and year for one sector, in two queries at most.
+
+    A report reads the questionnaire of every year of its trend. The versions of the
+    instruments involved are read once, and the items of each version once.
+    """
+
+    def __init__(self, sector: str, instrument_ids: set[int]):
+        self.versions: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        query = (
+            Questionnaire.select(Questionnaire.id, Questionnaire.instrument, SchoolYear.name)
+            .join(SchoolYear, on=(Questionnaire.valid_from == SchoolYear.id))
+            .where(
+                (Questionnaire.sector == sector) & (Questionnaire.instrument.in_(instrument_ids))
+            )
+            .tuples()
         )
+        for questionnaire_id, instrument_id, valid_from in query:
+            self.versions[instrument_id].append((valid_from, questionnaire_id))
+        for versions in self.versions.values():
+            versions.sort(reverse=True)
+        self.items: dict[int, list[Item]] | None = None
+
+    def _load_items(self) -> dict[int, list[Item]]:
+        ids = [qid for versions in self.versions.values() for _name, qid in versions]
+        items: dict[int, list[Item]] = defaultdict(list)
+        for item in Item.select().where(Item.questionnaire.in_(ids)).order_by(Item.position):
+            items[item.questionnaire_id].append(item)
+        return items
+
+    def __call__(self, instrument_id: int, year_name: str) -> list[Item]:
+        questionnaire_id = next(
+            (qid for valid_from, qid in self.versions[instrument_id] if valid_from <= year_name),
+            None,
+        )
+        if questionnaire_id is None:
+            return []
+        if self.items is None:
+            self.items = self._load_items()
+        return self.items[questionnaire_id]
+
+
+@dataclass
+class _YearRows:
+    """The respondents of one school year: (school id, instrument id, group, answers)."""
+
+    name: str
+    school_year_id: int
+    rows: list[tuple[int, int, str, dict]] = field(default_factory=list)
+
+
+def _respondent_rows(
+    schools: Sequence[School], school_year: SchoolYear, earlier_years: bool
+) -> dict[str, _YearRows]:
+    """Read the respondents of the year, and of every earlier year when asked, in one query.
+
+    Each answers_json is parsed once here. The result maps year name to its rows.
+    """
+    if earlier_years:
+        year_filter = SchoolYear.name <= school_year.name
+    else:
+        year_filter = Respondent.school_year == school_year
+    query = (
+        Respondent.select(
+            SchoolYear.name,
+            Respondent.school_year,
+            Respondent.school,
+            Respondent.instrument,
+            Respondent.group,
+            Respondent.answers_json,
+        )
+        .join(SchoolYear, on=(Respondent.school_year == SchoolYear.id))
+        .where(Respondent.school.in_(schools) & year_filter)
         .tuples()
     )
+    years: dict[str, _YearRows] = {}
+    for name, year_id, school_id, instrument_id, group, answers_json in query:
+        year = years.get(name)
+        if year is None:
+            year = years[name] = _YearRows(name, year_id)
+        year.rows.append((school_id, instrument_id, group, json.loads(answers_json)))
+    return years
+
+
+def _main_instrument(rows: list[tuple[int, int, str, dict]]) -> int:
+    """Return the id of the instrument most rows used. A tie goes to the lowest id."""
+    counts = Counter(instrument_id for _school, instrument_id, _group, _answers in rows)
+    return min(counts, key=lambda instrument_id: (-counts[instrument_id], instrument_id))
 
 
 def _pupils(schools: Sequence[School], school_year: SchoolYear) -> int | None:
@@ -112,8 +213,12 @@ def _pupils(schools: Sequence[School], school_year: SchoolYear) -> int | None:
 
 def comparison_values(sector: str, school_year: SchoolYear) -> dict[str, float]:
     """Return the frozen national mean per scale for the sector and year."""
+    return {scale: mean for scale, (mean, _frozen_on) in _comparison(sector, school_year).items()}
+
+
+def _comparison(sector: str, school_year: SchoolYear) -> dict[str, tuple[float, date]]:
     return {
-        row.scale: row.mean
+        row.scale: (row.mean, row.frozen_on)
         for row in ComparisonValue.select().where(
             (ComparisonValue.sector == sector) & (ComparisonValue.school_year == school_year)
         )
@@ -123,62 +228,82 @@ def comparison_values(sector: str, school_year: SchoolYear) -> dict[str, float]:
 def build_report(
     schools: Sequence[School], school_year: SchoolYear, threshold: int, with_trend: bool = True
 ) -> Report:
-    """Compute the report for one or more vestigingen of one sector in a school year."""
-    sector = schools[0].sector
-    instrument = school_instrument(schools, school_year)
-    pupils = _pupils(schools, school_year)
-    if instrument is None:
-        empty = {scale: ScaleResult(scale, 0, None, None) for scale in SCALES}
-        return Report(list(schools), school_year, None, 0, pupils, empty, {}, [], [])
+    """Compute the report for one or more vestigingen of one sector in a school year.
 
-    items = questionnaire_items(instrument, sector, school_year)
-    rows = list(_answer_rows(schools, school_year, instrument))
+    Only the respondents of the instrument most of them used that year count, so that
+    every mean comes from one questionnaire.
+    """
+    sector = schools[0].sector
+    pupils = _pupils(schools, school_year)
+    comparison = _comparison(sector, school_year)
+    frozen_on = max((day for _mean, day in comparison.values()), default=None)
+    years = _respondent_rows(schools, school_year, earlier_years=with_trend)
+    current = years.get(school_year.name)
+    if current is None:
+        empty = {scale: ScaleResult(scale, 0, None, None) for scale in SCALES}
+        return Report(
+            list(schools), school_year, None, 0, pupils, empty,
+            {scale: mean for scale, (mean, _day) in comparison.items()}, [], [],
+            comparison_frozen_on=frozen_on,
+        )  # fmt: skip
+
+    instruments = {year.name: _main_instrument(year.rows) for year in years.values()}
+    items_of = _QuestionnaireItems(sector, set(instruments.values()))
+    instrument_id = instruments[school_year.name]
+    items = items_of(instrument_id, school_year.name)
+    plan = ScoringPlan.of(items)
+    rows = [row for row in current.rows if row[1] == instrument_id]
+    scores = [plan.scores(answers) for _school, _instrument, _group, answers in rows]
+
     also_hide = frozenset()
     if len(schools) > 1:
-        counts = (
-            Respondent.select(Respondent.group, Respondent.school, peewee.fn.COUNT(Respondent.id))
-            .where(
-                (Respondent.school.in_(schools))
-                & (Respondent.school_year == school_year)
-                & (Respondent.instrument == instrument)
-            )
-            .group_by(Respondent.group, Respondent.school)
-            .tuples()
-        )
-        also_hide = hidden_by_difference(
-            {(group, school): count for group, school, count in counts}, threshold
-        )
-    answer_sets = [json.loads(answers) for _, answers in rows]
+        counts = Counter((group, school_id) for school_id, _instrument, group, _answers in rows)
+        also_hide = hidden_by_difference(counts, threshold)
     report = Report(
         schools=list(schools),
         school_year=school_year,
-        instrument=instrument,
+        instrument=Instrument.get_by_id(instrument_id),
         respondents=len(rows),
         pupils=pupils,
-        scales=summarise_scales(items, answer_sets),
-        comparison=comparison_values(sector, school_year),
-        groups=group_results(items, rows, threshold, also_hide),
-        victimisation=victimisation_shares(items, answer_sets),
+        scales=summarise_scores(plan.answer_max, scores),
+        comparison={scale: mean for scale, (mean, _day) in comparison.items()},
+        groups=group_results_from_scores(
+            plan.answer_max,
+            ((row[2], row_scores) for row, row_scores in zip(rows, scores, strict=True)),
+            threshold,
+            also_hide,
+        ),
+        victimisation=victimisation_shares(items, [row[3] for row in rows]),
+        comparison_frozen_on=frozen_on,
     )
     if with_trend:
-        report.trend = _trend(schools, school_year)
+        known = {school_year.name: {scale: r.mean for scale, r in report.scales.items()}}
+        report.trend = _trend(years, instruments, items_of, known)
     return report
 
 
-def _trend(schools: Sequence[School], school_year: SchoolYear) -> list[tuple[str, dict]]:
-    """Return the scale means of this and every earlier year that has respondents."""
-    years = (
-        SchoolYear.select()
-        .join(Respondent, on=(Respondent.school_year == SchoolYear.id))
-        .where((Respondent.school.in_(schools)) & (SchoolYear.name <= school_year.name))
-        .distinct()
-        .order_by(SchoolYear.name)
-    )
+def _trend(
+    years: dict[str, _YearRows],
+    instruments: dict[str, int],
+    items_of: _QuestionnaireItems,
+    known: dict[str, dict[str, float | None]],
+) -> list[tuple[str, dict]]:
+    """Return the scale means of every year that has respondents, oldest first.
+
+    ``known`` contains the means already computed for a year, which are taken as they are.
+    """
     trend = []
-    for year in years:
-        instrument = school_instrument(schools, year)
-        items = questionnaire_items(instrument, schools[0].sector, year)
-        answer_sets = [json.loads(a) for _, a in _answer_rows(schools, year, instrument)]
-        scales = summarise_scales(items, answer_sets)
-        trend.append((year.name, {scale: result.mean for scale, result in scales.items()}))
+    for name in sorted(years):
+        if name in known:
+            trend.append((name, known[name]))
+            continue
+        instrument_id = instruments[name]
+        plan = ScoringPlan.of(items_of(instrument_id, name))
+        scores = (
+            plan.scores(answers)
+            for _school, instrument, _group, answers in years[name].rows
+            if instrument == instrument_id
+        )
+        scales = summarise_scores(plan.answer_max, scores)
+        trend.append((name, {scale: result.mean for scale, result in scales.items()}))
     return trend

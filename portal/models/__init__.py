@@ -5,6 +5,7 @@ from .base import BaseModel, UTCDateTimeField, db, open_database
 from .calendar import DeliveryDate, Instrument, InstrumentYear, SchoolYear
 from .delivery import DeliveryRequest, DeliveryStatusChange
 from .factsheet import FactsheetBatch, FactsheetJob
+from .imports import IMPORT_STATUSES, SurveyImport
 from .notification import NOTIFICATION_KINDS, BoardReminder, Notification
 from .organisation import SECTORS, Board, PupilCount, School
 from .survey import SCALES, ComparisonValue, Item, Questionnaire, Respondent
@@ -31,11 +32,13 @@ ALL_MODELS = [
     AuditEvent,
     Notification,
     BoardReminder,
+    SurveyImport,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
     "ALL_MODELS",
     "BaseModel",
+    "IMPORT_STATUSES",
     "NOTIFICATION_KINDS",
     "ROLES",
     "SCALES",

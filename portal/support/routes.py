@@ -55,6 +55,10 @@ AUDIT_LABELS = {
     "factsheet.retried": _l("factsheet opnieuw gestart"),
     "factsheet.batch_started": _l("factsheets voor meerdere scholen gestart"),
     "auth.login": _l("ingelogd"),
+    "import.completed": _l("gegevens ingelezen"),
+    "import.replaced": _l("eerder ingelezen gegevens vervangen"),
+    "import.failed": _l("inlezen van gegevens mislukt"),
+    "import.retried": _l("inlezen van gegevens opnieuw gestart"),
 }
 
 

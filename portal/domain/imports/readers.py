@@ -1,0 +1,244 @@
+"""Read an uploaded CSV or XLSX file into a header and rows of stripped text cells.
+
+CSV files come from Excel on Dutch Windows (semicolons, Windows-1252) as often as from
+other tools (commas, UTF-8 with or without BOM), so both are detected. XLSX cells are
+turned into the same text form as CSV cells, so one validation path serves both.
+"""
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+
+from .errors import FileRejected
+
+UTF8_BOM = b"\xef\xbb\xbf"
+ZIP_MAGIC = b"PK\x03\x04"
+# Compound File Binary: the container of Excel 97-2003 .xls files.
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+PDF_MAGIC = b"%PDF"
+DELIMITERS = (";", ",")
+
+
+def detect_kind(data: bytes, filename: str) -> str:
+    """Return "csv" or "xlsx" from the file's content and name; reject anything else."""
+    name = filename.lower()
+    if data.startswith(OLE2_MAGIC) or name.endswith(".xls"):
+        raise FileRejected(
+            _(
+                "Dit is een oud Excel-bestand (.xls). Open het in Excel en sla het op als Excel-werkmap (.xlsx) of als CSV."
+            )
+        )
+    if data.startswith(PDF_MAGIC):
+        raise FileRejected(
+            _(
+                "Dit is een PDF-bestand, geen bestand met gegevens. Kies het CSV- of XLSX-bestand met de antwoorden."
+            )
+        )
+    if name.endswith(".xlsx"):
+        if not data.startswith(ZIP_MAGIC):
+            raise FileRejected(
+                _(
+                    "Het bestand heet .xlsx, maar is geen geldige Excel-werkmap. Open het in Excel en sla het opnieuw op als .xlsx of als CSV."
+                )
+            )
+        return "xlsx"
+    if data.startswith(ZIP_MAGIC):
+        raise FileRejected(
+            _(
+                "Het bestand is een gecomprimeerd bestand (ZIP), geen CSV. Geef een Excel-werkmap de naam .xlsx, of kies het CSV-bestand."
+            )
+        )
+    if name.endswith((".csv", ".txt")):
+        return "csv"
+    raise FileRejected(
+        _(
+            "Kies een CSV-bestand (.csv) of een Excel-werkmap (.xlsx). Andere bestanden worden niet ingelezen."
+        )
+    )
+
+
+def decode_text(data: bytes) -> str:
+    """Decode CSV bytes: UTF-8 (with or without BOM) first, then Windows-1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileRejected(
+            _(
+                "Het bestand is opgeslagen als Unicode-tekst (UTF-16). Sla het in Excel op als 'CSV (gescheiden door lijstscheidingsteken)' of als 'CSV UTF-8'."
+            )
+        )
+    if b"\x00" in data:
+        raise FileRejected(
+            _(
+                "Het bestand bevat binaire gegevens en is geen CSV-tekstbestand. Kies het CSV- of XLSX-bestand met de antwoorden."
+            )
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if data.startswith(UTF8_BOM):
+            # A BOM promises UTF-8, so Windows-1252 bytes after it mean the file was
+            # assembled from two sources; guessing would corrupt group names.
+            line = data.count(b"\n", 0, error.start) + 1
+            raise FileRejected(
+                _(
+                    "Het bestand begint als UTF-8, maar regel %(line)s bevat tekens die geen UTF-8 zijn. Sla het bestand opnieuw op als 'CSV UTF-8'.",
+                    line=line,
+                )
+            ) from error
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise FileRejected(
+            _(
+                "Regel %(line)s bevat ongeldige tekens (byte %(byte)s): het bestand is geen UTF-8 en geen Windows-1252. Sla het opnieuw op als 'CSV UTF-8'.",
+                line=line,
+                byte=f"0x{data[error.start]:02X}",
+            )
+        ) from error
+
+
+def detect_delimiter(header_line: str) -> str:
+    """Return ";" or "," by counting them on the header line; column names contain neither."""
+    counts = {delimiter: header_line.count(delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
+    if counts[best] == 0:
+        if "\t" in header_line:
+            raise FileRejected(
+                _(
+                    "De kolommen zijn gescheiden door tabs. Het portaal leest CSV met een puntkomma (;) of komma (,) als scheidingsteken: sla het bestand op als CSV."
+                )
+            )
+        raise FileRejected(
+            _(
+                "In de eerste regel staat geen puntkomma (;) of komma (,) tussen de kolomnamen. Controleer of het bestand een CSV-bestand met kolomkoppen is."
+            )
+        )
+    return best
+
+
+def read_csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """Return the header and an iterator of (line number, cells) of a CSV file."""
+    text = decode_text(data)
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    if not text.strip():
+        raise FileRejected(_("Het bestand is leeg. Kies het bestand met de antwoorden."))
+    delimiter = detect_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = [cell.strip() for cell in next(reader)]
+    except csv.Error as error:
+        raise FileRejected(
+            _(
+                "De eerste regel van het bestand is geen geldige CSV-regel (%(error)s).",
+                error=str(error),
+            )
+        ) from error
+
+    def rows():
+        try:
+            for cells in reader:
+                yield reader.line_num, cells
+        except csv.Error as error:
+            raise FileRejected(
+                _(
+                    "Regel %(line)s is geen geldige CSV-regel (%(error)s). Controleer de aanhalingstekens in die regel.",
+                    line=reader.line_num,
+                    error=str(error),
+                )
+            ) from error
+
+    return header, rows()
+
+
+def _cell_text(value) -> str:
+    """Write an XLSX cell value as the text a CSV export would contain."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """Return the header and (row number, cells) of the first sheet of an XLSX workbook.
+
+    A formula cell without a stored value (a workbook written by a program that never
+    calculated it) is rejected, because its value is unknown.
+    """
+    from openpyxl import load_workbook
+
+    try:
+        values_book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        formulas_book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
+        raise FileRejected(
+            _(
+                "Het bestand is geen geldige Excel-werkmap (.xlsx). Open het in Excel en sla het opnieuw op als .xlsx of als CSV."
+            )
+        ) from error
+    if not values_book.worksheets:
+        raise FileRejected(_("De Excel-werkmap bevat geen werkblad."))
+    values_sheet = values_book.worksheets[0]
+    formulas_sheet = formulas_book.worksheets[0]
+
+    def all_rows():
+        pairs = zip(
+            values_sheet.iter_rows(values_only=True),
+            formulas_sheet.iter_rows(values_only=True),
+            strict=False,
+        )
+        for number, (values, formulas) in enumerate(pairs, start=1):
+            for column, (value, formula) in enumerate(zip(values, formulas, strict=False), 1):
+                if value is None and isinstance(formula, str) and formula.startswith("="):
+                    raise FileRejected(
+                        _(
+                            "Cel %(cell)s bevat een formule zonder opgeslagen uitkomst (%(formula)s). Open de werkmap in Excel, laat de formules berekenen en sla haar opnieuw op.",
+                            cell=f"{_column_letter(column)}{number}",
+                            formula=formula,
+                        )
+                    )
+            yield number, [_cell_text(value) for value in values]
+
+    rows = all_rows()
+    first = next(rows, None)
+    if first is None:
+        values_book.close()
+        formulas_book.close()
+        raise FileRejected(_("Het eerste werkblad van de Excel-werkmap is leeg."))
+    header = first[1]
+    while header and header[-1] == "":
+        header.pop()
+    if not header:
+        raise FileRejected(_("Het eerste werkblad van de Excel-werkmap is leeg."))
+    return header, rows
+
+
+def _column_letter(number: int) -> str:
+    letters = ""
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def read_table(
+    data: bytes, filename: str
+) -> tuple[str, list[str], Iterator[tuple[int, list[str]]]]:
+    """Return the kind ("csv" or "xlsx"), the header and the rows of an uploaded file."""
+    if not data:
+        raise FileRejected(_("Het bestand is leeg. Kies het bestand met de antwoorden."))
+    kind = detect_kind(data, filename)
+    header, rows = read_xlsx(data) if kind == "xlsx" else read_csv(data)
+    return kind, header, rows

@@ -1,0 +1,266 @@
+"""Import of survey results: malformed files are rejected whole, good files replace data."""
+
+import hashlib
+import io
+import json
+import zipfile
+from datetime import date
+
+import pytest
+from openpyxl import Workbook
+
+from portal.domain.report import build_report
+from portal.models import AuditEvent, Instrument, Respondent, School, SchoolYear, SurveyImport, db
+
+from .conftest import HTMX, school_id
+
+ITEMS = ("A1", "A2", "A3", "A4", "V1", "V2", "V3", "V4", "W1", "W2", "W3", "W4", "X1")
+HEADER = ["brin", "vestiging", "schooljaar", "respondent", "groep", "datum", *ITEMS]
+PROZO_ITEMS = {
+    "VB01": "V1", "VB02": "V2", "VB03": "V3", "VB04": "V4", "WB01": "W1", "WB02": "W2",
+    "WB03": "W3", "WB04": "W4", "PE01": "A1", "PE02": "A2", "PE03": "A3", "PE04": "A4",
+    "AL01": "X1",
+}  # fmt: skip
+PROZO_HEADER = ["Brinvest", "Respondentnummer", "Leerjaar", "Afnamedatum", *PROZO_ITEMS]
+
+
+def own_rows(count: int = 12, brin: str = "15KU", vestiging: str = "00", year="2017-2018"):
+    """Return rows of the own format: answers 1..4 in a fixed pattern, dates in the window."""
+    rows = []
+    for number in range(1, count + 1):
+        answers = [str((number + position) % 4 + 1) for position in range(len(ITEMS))]
+        rows.append(
+            [brin, vestiging, year, str(number), f"groep {6 + number % 3}", "15-01-2018", *answers]
+        )
+    return rows
+
+
+def csv_bytes(rows, header=HEADER, delimiter=";", encoding="utf-8", newline="\r\n") -> bytes:
+    lines = [delimiter.join(header)] + [delimiter.join(row) for row in rows]
+    return (newline.join(lines) + newline).encode(encoding)
+
+
+def xlsx_bytes(rows, header=HEADER, sheet_empty=False) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    if not sheet_empty:
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def snapshot(app, code="15KU00"):
+    """Return the count and a checksum of the school's respondents."""
+    with app.app_context(), db.connection_context():
+        school = School.get((School.brin == code[:4]) & (School.vestiging == code[4:]))
+        rows = list(
+            Respondent.select(
+                Respondent.school_year, Respondent.group, Respondent.taken_on, Respondent.answers_json
+            )
+            .where(Respondent.school == school)
+            .order_by(Respondent.id)
+            .tuples()
+        )
+    digest = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return len(rows), digest
+
+
+def post_file(client, school, data, filename="antwoorden.csv", year="2017-2018", fmt="msv",
+              instrument="msv", headers=None):  # fmt: skip
+    return client.post(
+        f"/scholen/{school}/importeren",
+        data={
+            "schooljaar": year,
+            "instrument": instrument,
+            "formaat": fmt,
+            "bestand": (io.BytesIO(data), filename),
+        },
+        content_type="multipart/form-data",
+        headers=headers or {},
+    )
+
+
+@pytest.fixture
+def staff(client, auth, app):
+    auth.login("school@demo.test")
+    return school_id(app, "15KU00")
+
+
+def test_import_own_csv_replaces_respondents(client, app, staff):
+    response = post_file(client, staff, csv_bytes(own_rows(12)))
+    assert response.status_code == 303, response.text
+    assert snapshot(app)[0] > 12
+    with app.app_context(), db.connection_context():
+        year = SchoolYear.get(SchoolYear.name == "2017-2018")
+        assert Respondent.select().where(
+            (Respondent.school == staff) & (Respondent.school_year == year)
+        ).count() == 12
+
+
+def with_cell(rows, column: str, value: str, index: int = 0):
+    """Return a copy of rows with one cell changed."""
+    rows = [list(row) for row in rows]
+    rows[index][HEADER.index(column)] = value
+    return rows
+
+
+def formula_xlsx(stored_values: bool) -> bytes:
+    """Return an XLSX whose V1 answers are formulas, with or without their stored result."""
+    rows = [row[:] for row in own_rows()]
+    position = HEADER.index("V1")
+    for row in rows:
+        row[position] = "=1+2"
+    data = xlsx_bytes([[int(c) if c.isdigit() else c for c in row] for row in rows])
+    if not stored_values:
+        return data
+    # openpyxl never calculates formulas, so the stored results are written in as Excel would.
+    source = zipfile.ZipFile(io.BytesIO(data))
+    target_buffer = io.BytesIO()
+    with zipfile.ZipFile(target_buffer, "w") as target:
+        for entry in source.infolist():
+            content = source.read(entry)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"<f>1+2</f><v />", b"<f>1+2</f><v>3</v>")
+            target.writestr(entry, content)
+    return target_buffer.getvalue()
+
+
+def prozo_rows(count: int = 12, code: str = "23PR00"):
+    rows = []
+    for number in range(1, count + 1):
+        answers = [str((number + position) % 4) for position in range(len(PROZO_ITEMS))]
+        rows.append([code, f"R{number:04d}", str(1 + number % 4), "2018-02-05", *answers])
+    return rows
+
+
+MALFORMED = [
+    ("tab", lambda: csv_bytes(own_rows(), delimiter="\t"), "a.csv", "msv", "gescheiden door tabs"),
+    (
+        "bom-broken",
+        lambda: b"\xef\xbb\xbf" + csv_bytes(with_cell(own_rows(), "groep", "groep 8 \u2013 Zo\xeb"), encoding="cp1252"),
+        "a.csv", "msv", "begint als UTF-8",
+    ),
+    (
+        "invalid-bytes",
+        lambda: csv_bytes(own_rows()).replace(b"groep 7", b"groep \x81", 1),
+        "a.csv", "msv", "ongeldige tekens",
+    ),
+    ("utf16", lambda: csv_bytes(own_rows(), encoding="utf-16"), "a.csv", "msv", "UTF-16"),
+    (
+        "unknown-column",
+        lambda: csv_bytes([row + ["1"] for row in own_rows()], header=HEADER + ["Z9"]),
+        "a.csv", "msv", "kolom Z9 is onbekend",
+    ),
+    (
+        "missing-column",
+        lambda: csv_bytes([row[:4] + row[5:] for row in own_rows()], header=HEADER[:4] + HEADER[5:]),
+        "a.csv", "msv", "verplichte kolom groep ontbreekt",
+    ),
+    ("empty", lambda: b"", "a.csv", "msv", "Het bestand is leeg"),
+    ("blank-lines", lambda: b"\r\n\r\n", "a.csv", "msv", "Het bestand is leeg"),
+    ("header-only", lambda: csv_bytes([]), "a.csv", "msv", "alleen kolomkoppen"),
+    ("above-scale", lambda: csv_bytes(with_cell(own_rows(), "V1", "5")), "a.csv", "msv", "buiten de schaal"),
+    ("zero", lambda: csv_bytes(with_cell(own_rows(), "V2", "0")), "a.csv", "msv", "buiten de schaal"),
+    ("negative", lambda: csv_bytes(with_cell(own_rows(), "W1", "-1")), "a.csv", "msv", "buiten de schaal"),
+    ("decimal", lambda: csv_bytes(with_cell(own_rows(), "A1", "2,5")), "a.csv", "msv", "geen geheel getal"),
+    ("text-answer", lambda: csv_bytes(with_cell(own_rows(), "A2", "vaak")), "a.csv", "msv", "geen getal"),
+    (
+        "date-after-window",
+        lambda: csv_bytes(with_cell(own_rows(), "datum", "15-06-2018")),
+        "a.csv", "msv", "buiten de afnameperiode",
+    ),
+    # Day first this is 1 May 2018, one day after the window; month first it would be
+    # 5 January 2018, inside it. Rejection proves the day is read first.
+    (
+        "day-first-after-window",
+        lambda: csv_bytes(with_cell(own_rows(), "datum", "01-05-2018")),
+        "a.csv", "msv", "01-05-2018 ligt buiten de afnameperiode",
+    ),
+    # Month first this would be 30 November 2017; day first the month 30 does not exist.
+    (
+        "month-first",
+        lambda: csv_bytes(with_cell(own_rows(), "datum", "11/30/2017")),
+        "a.csv", "msv", "De datum is ongeldig",
+    ),
+    ("impossible-date", lambda: csv_bytes(with_cell(own_rows(), "datum", "31-02-2018")), "a.csv", "msv", "De datum is ongeldig"),
+    (
+        "date-other-year",
+        lambda: csv_bytes(with_cell(own_rows(), "datum", "15-01-2017")),
+        "a.csv", "msv", "afnameperiode van schooljaar 2016-2017",
+    ),
+    ("formula-without-value", lambda: formula_xlsx(False), "a.xlsx", "msv", "formule zonder opgeslagen uitkomst"),
+    ("xlsx-not-zip", lambda: csv_bytes(own_rows()), "a.xlsx", "msv", "geen geldige Excel-werkmap"),
+    ("xlsx-broken-zip", lambda: b"PK\x03\x04" + b"\x00" * 200, "a.xlsx", "msv", "geen geldige Excel-werkmap"),
+    ("xls-renamed", lambda: bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 512, "a.xlsx", "msv", "oud Excel-bestand"),
+    ("pdf-renamed", lambda: b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "a.csv", "msv", "PDF-bestand"),
+    ("zip-as-csv", lambda: formula_xlsx(True), "a.csv", "msv", "ZIP"),
+    ("other-extension", lambda: csv_bytes(own_rows()), "a.ods", "msv", "Kies een CSV-bestand"),
+    ("other-school", lambda: csv_bytes(own_rows(brin="04XY")), "a.csv", "msv", "hoort bij school 04XY00"),
+    ("other-year-column", lambda: csv_bytes(own_rows(year="2016-2017")), "a.csv", "msv", "niet het gekozen schooljaar"),
+    (
+        "duplicate-respondent",
+        lambda: csv_bytes(with_cell(own_rows(), "respondent", "2")),
+        "a.csv", "msv", "staat al in regel",
+    ),
+    ("missing-group", lambda: csv_bytes(with_cell(own_rows(), "groep", "")), "a.csv", "msv", "groep of het leerjaar ontbreekt"),
+    ("xlsx-empty-sheet", lambda: xlsx_bytes([], sheet_empty=True), "a.xlsx", "msv", "werkmap is leeg"),
+    (
+        "too-many-cells",
+        lambda: csv_bytes([row + ["4"] if i == 3 else row for i, row in enumerate(own_rows())]),
+        "a.csv", "msv", "De regel heeft 20 cellen",
+    ),
+    ("unclosed-quote", lambda: csv_bytes(own_rows()) + b'15KU;00;"2017-2018\r\n', "a.csv", "msv", "geen geldige CSV-regel"),
+    (
+        "prozo-unknown-code",
+        lambda: csv_bytes([r[:5] + ["7"] + r[6:] for r in prozo_rows(code="15KU00")], header=PROZO_HEADER),
+        "a.csv", "prozo", "Onbekende antwoordcode",
+    ),
+    ("prozo-own-header", lambda: csv_bytes(own_rows()), "a.csv", "prozo", "verplichte kolom Brinvest ontbreekt"),
+    ("row-without-answers", lambda: csv_bytes([r[:6] + [""] * len(ITEMS) for r in own_rows()]), "a.csv", "msv", "geen enkel antwoord"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "fmt", "message"),
+    [case[1:] for case in MALFORMED],
+    ids=[case[0] for case in MALFORMED],
+)
+def test_malformed_file_rejected(client, app, staff, data, filename, fmt, message):
+    before = snapshot(app)
+
+    response = post_file(client, staff, data(), filename=filename, fmt=fmt)
+
+    assert response.status_code == 422
+    assert message in response.text
+    assert "niet ingelezen" in response.text
+    assert snapshot(app) == before
+    with app.app_context(), db.connection_context():
+        survey_import = SurveyImport.get()
+        assert survey_import.status == "failed"
+        assert survey_import.error_count >= 1
+        assert AuditEvent.select().where(AuditEvent.action == "import.failed").count() == 1
+
+
+def test_report_names_row_column_and_value(client, app, staff):
+    rows = with_cell(own_rows(), "V1", "7", index=4)
+
+    response = post_file(client, staff, csv_bytes(rows))
+
+    assert response.status_code == 422
+    # The header is line 1, so the fifth data row is line 6.
+    assert "<td>6</td><td>V1</td><td>7</td>" in response.text
+
+
+def test_report_shows_first_fifty_and_total(client, app, staff):
+    rows = own_rows(80)
+    for row in rows:
+        row[HEADER.index("V1")] = "9"
+
+    response = post_file(client, staff, csv_bytes(rows))
+
+    assert response.status_code == 422
+    assert "De eerste 50 van 80 problemen" in response.text
+    assert response.text.count("buiten de schaal") == 50

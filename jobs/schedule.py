@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from .comparison import freeze_planned_comparisons
 from .deliveries import deliver_due
 from .factsheets import remove_expired_factsheets
 from .mail import send_deadline_reminders, send_pending_notifications
@@ -41,5 +42,13 @@ PERIODIC_JOBS = (
         remove_expired_factsheets,
         interval_seconds=24 * 3600,
         timeout_seconds=600,
+    ),
+    # An admin plans the freeze of the comparison values for a date. Hourly runs freeze
+    # them within an hour after that date begins in Amsterdam.
+    PeriodicJob(
+        "comparison.freeze-planned",
+        freeze_planned_comparisons,
+        interval_seconds=3600,
+        timeout_seconds=900,
     ),
 )

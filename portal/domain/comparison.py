@@ -1,25 +1,65 @@
-"""The national comparison value: the mean of all schools of a sector, frozen on a date."""
+"""The national comparison value: the mean of all schools of a sector, frozen on a date.
+
+Each school counts once, with its own scale mean, so a large school does not outweigh a
+small one. The stored values do not move when later imports add respondents; only
+freezing again replaces them. An admin freezes a year now, or plans a date on which the
+periodic job does it.
+"""
 
 import json
+import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
 from portal.models import SCALES, ComparisonValue, Instrument, Respondent, School, SchoolYear, db
 
-from .indicators import respondent_scale_scores
 from .report import questionnaire_items
 
+logger = logging.getLogger(__name__)
 
-def freeze_comparison(school_year: SchoolYear, frozen_on: date) -> int:
-    """Compute and store the comparison value per sector and scale; return the rows written.
 
-    Each school counts once, with its own mean, so a large school does not outweigh a
-    small one. Later imports do not move a frozen value until it is frozen again.
+@dataclass(frozen=True)
+class _ScoredItem:
+    code: str
+    scale: str
+    reversed: bool
+    answer_max: int
+
+
+@dataclass
+class FreezeRefused(Exception):
+    """A freeze date that is not allowed; ``code`` names the rule and ``params`` its values."""
+
+    code: str
+    params: dict
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.params}"
+
+
+def _scored_items(instrument_id: int, sector: str, school_year: SchoolYear) -> list[_ScoredItem]:
+    items = questionnaire_items(Instrument.get_by_id(instrument_id), sector, school_year)
+    return [
+        _ScoredItem(item.code, item.scale, item.reversed, item.answer_max)
+        for item in items
+        if item.scale is not None
+    ]
+
+
+def compute_comparison(school_year: SchoolYear) -> list[dict]:
+    """Compute the comparison value per sector and scale from the respondents of the year.
+
+    Returns one dict per value with sector, scale, mean, respondents and schools. The
+    respondent score per scale is the mean of the answered items, reversed items mirrored,
+    as in ``portal.domain.indicators.respondent_scale_scores``; this loop inlines that
+    rule because it runs for every respondent in the country.
     """
-    school_scores: dict[tuple[int, str], dict[str, list[float]]] = defaultdict(
-        lambda: defaultdict(list)
+    # (school id, sector) -> scale -> [sum of respondent scores, respondents]
+    school_totals: dict[tuple[int, str], dict[str, list[float]]] = defaultdict(
+        lambda: defaultdict(lambda: [0.0, 0])
     )
-    items_cache = {}
+    items_cache: dict[tuple[int, str], list[_ScoredItem]] = {}
     query = (
         Respondent.select(
             Respondent.school, Respondent.instrument, School.sector, Respondent.answers_json
@@ -27,39 +67,123 @@ def freeze_comparison(school_year: SchoolYear, frozen_on: date) -> int:
         .join(School)
         .where(Respondent.school_year == school_year)
         .tuples()
+        .iterator()
     )
     for school_id, instrument_id, sector, answers_json in query:
         key = (instrument_id, sector)
-        if key not in items_cache:
-            items_cache[key] = questionnaire_items(
-                Instrument.get_by_id(instrument_id), sector, school_year
+        items = items_cache.get(key)
+        if items is None:
+            items = items_cache[key] = _scored_items(instrument_id, sector, school_year)
+        answers = json.loads(answers_json)
+        per_scale: dict[str, list[int]] = {}
+        for item in items:
+            value = answers.get(item.code)
+            if value is None:
+                continue
+            value = int(value)
+            score = item.answer_max + 1 - value if item.reversed else value
+            sums = per_scale.get(item.scale)
+            if sums is None:
+                per_scale[item.scale] = [score, 1]
+            else:
+                sums[0] += score
+                sums[1] += 1
+        totals = school_totals[(school_id, sector)]
+        for scale, (total, count) in per_scale.items():
+            entry = totals[scale]
+            entry[0] += total / count
+            entry[1] += 1
+
+    # sector -> scale -> [sum of school means, schools, respondents]
+    sector_totals: dict[str, dict[str, list[float]]] = defaultdict(
+        lambda: defaultdict(lambda: [0.0, 0, 0])
+    )
+    for (_school_id, sector), scales in school_totals.items():
+        for scale, (total, respondents) in scales.items():
+            entry = sector_totals[sector][scale]
+            entry[0] += total / respondents
+            entry[1] += 1
+            entry[2] += respondents
+
+    values = []
+    for sector in sorted(sector_totals):
+        for scale in SCALES:
+            entry = sector_totals[sector].get(scale)
+            if entry is None:
+                continue
+            total, schools, respondents = entry
+            values.append(
+                {
+                    "sector": sector,
+                    "scale": scale,
+                    "mean": total / schools,
+                    "schools": schools,
+                    "respondents": respondents,
+                }
             )
-        scores = respondent_scale_scores(items_cache[key], json.loads(answers_json))
-        for scale, score in scores.items():
-            school_scores[(school_id, sector)][scale].append(score)
+    return values
 
-    per_sector: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    respondents: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for (_school_id, sector), scales in school_scores.items():
-        for scale, values in scales.items():
-            per_sector[sector][scale].append(sum(values) / len(values))
-            respondents[sector][scale] += len(values)
 
-    written = 0
+def freeze_comparison(school_year: SchoolYear, frozen_on: date) -> int:
+    """Compute and store the comparison values of the year; return the rows written.
+
+    The old values of the year are replaced in the same transaction, so a report never
+    sees a half-frozen year.
+    """
+    values = compute_comparison(school_year)
     with db.atomic():
         ComparisonValue.delete().where(ComparisonValue.school_year == school_year).execute()
-        for sector, scales in per_sector.items():
-            for scale in SCALES:
-                means = scales.get(scale)
-                if not means:
-                    continue
-                ComparisonValue.create(
-                    school_year=school_year,
-                    sector=sector,
-                    scale=scale,
-                    mean=sum(means) / len(means),
-                    respondents=respondents[sector][scale],
-                    frozen_on=frozen_on,
-                )
-                written += 1
-    return written
+        if values:
+            ComparisonValue.insert_many(
+                [
+                    {**value, "school_year": school_year.id, "frozen_on": frozen_on}
+                    for value in values
+                ]
+            ).execute()
+    logger.info(
+        "comparison frozen year=%s frozen_on=%s values=%s", school_year.name, frozen_on, len(values)
+    )
+    return len(values)
+
+
+def check_freeze_date(school_year: SchoolYear, day: date, today: date) -> None:
+    """Raise FreezeRefused unless ``day`` may be planned as the freeze date of the year.
+
+    A planned date lies after today and inside the school year (1 August to 31 July).
+    Today itself is a freeze now, which the caller runs at once.
+    """
+    if day < today:
+        raise FreezeRefused("in_past", {"date": day, "today": today})
+    if not school_year.starts_on <= day <= school_year.ends_on:
+        raise FreezeRefused(
+            "outside_year",
+            {"date": day, "starts_on": school_year.starts_on, "ends_on": school_year.ends_on},
+        )
+
+
+def check_freeze_now(school_year: SchoolYear, today: date) -> None:
+    """Raise FreezeRefused when the year has not begun, since it has no answers to freeze.
+
+    The current year and earlier years may be frozen now, so an admin can freeze a past
+    year again after late imports.
+    """
+    if today < school_year.starts_on:
+        raise FreezeRefused("year_not_started", {"starts_on": school_year.starts_on})
+
+
+def plan_freeze(school_year: SchoolYear, day: date | None) -> None:
+    """Store ``day`` as the planned freeze date of the year, or clear it with None."""
+    school_year.comparison_freeze_on = day
+    school_year.save(only=[SchoolYear.comparison_freeze_on])
+
+
+def due_years(today: date) -> list[SchoolYear]:
+    """Return the school years whose planned freeze date has come."""
+    return list(
+        SchoolYear.select()
+        .where(
+            SchoolYear.comparison_freeze_on.is_null(False)
+            & (SchoolYear.comparison_freeze_on <= today)
+        )
+        .order_by(SchoolYear.name)
+    )

@@ -13,6 +13,9 @@ class SchoolYear(BaseModel):
     ends_on = peewee.DateField()
     survey_opens_on = peewee.DateField()
     survey_closes_on = peewee.DateField()
+    # The date on which the periodic job freezes the national comparison values, or None
+    # when no freeze is planned. The job clears it after freezing.
+    comparison_freeze_on = peewee.DateField(null=True)
 
     def __str__(self) -> str:
         return self.name

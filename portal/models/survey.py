@@ -69,6 +69,8 @@ class ComparisonValue(BaseModel):
     scale = peewee.CharField(max_length=32)
     mean = peewee.FloatField()
     respondents = peewee.IntegerField()
+    # Schools whose own mean went into ``mean``; each counts once, whatever its size.
+    schools = peewee.IntegerField(default=0)
     frozen_on = peewee.DateField()
 
     class Meta:

@@ -54,6 +54,7 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench_imports
 
 lint: setup
 	$(BIN)/ruff check portal jobs tests

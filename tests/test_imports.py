@@ -10,7 +10,7 @@ import pytest
 from openpyxl import Workbook
 
 from portal.domain.report import build_report
-from portal.models import AuditEvent, Instrument, Respondent, School, SchoolYear, SurveyImport, db
+from portal.models import AuditEvent, Respondent, School, SchoolYear, SurveyImport, db
 
 from .conftest import HTMX, school_id
 
@@ -58,7 +58,10 @@ def snapshot(app, code="15KU00"):
         school = School.get((School.brin == code[:4]) & (School.vestiging == code[4:]))
         rows = list(
             Respondent.select(
-                Respondent.school_year, Respondent.group, Respondent.taken_on, Respondent.answers_json
+                Respondent.school_year,
+                Respondent.group,
+                Respondent.taken_on,
+                Respondent.answers_json,
             )
             .where(Respondent.school == school)
             .order_by(Respondent.id)
@@ -95,9 +98,12 @@ def test_import_own_csv_replaces_respondents(client, app, staff):
     assert snapshot(app)[0] > 12
     with app.app_context(), db.connection_context():
         year = SchoolYear.get(SchoolYear.name == "2017-2018")
-        assert Respondent.select().where(
-            (Respondent.school == staff) & (Respondent.school_year == year)
-        ).count() == 12
+        assert (
+            Respondent.select()
+            .where((Respondent.school == staff) & (Respondent.school_year == year))
+            .count()
+            == 12
+        )
 
 
 def with_cell(rows, column: str, value: str, index: int = 0):
@@ -264,3 +270,301 @@ def test_report_shows_first_fifty_and_total(client, app, staff):
     assert response.status_code == 422
     assert "De eerste 50 van 80 problemen" in response.text
     assert response.text.count("buiten de schaal") == 50
+
+
+def imported(app, code="15KU00", year="2017-2018"):
+    """Return (group, taken_on, answers) of the school's respondents of the year, sorted."""
+    with app.app_context(), db.connection_context():
+        school = School.get((School.brin == code[:4]) & (School.vestiging == code[4:]))
+        rows = (
+            Respondent.select(Respondent.group, Respondent.taken_on, Respondent.answers_json)
+            .join(SchoolYear, on=(Respondent.school_year == SchoolYear.id))
+            .where((Respondent.school == school) & (SchoolYear.name == year))
+            .tuples()
+        )
+        return sorted(
+            ((group, taken_on, json.loads(answers)) for group, taken_on, answers in rows), key=repr
+        )
+
+
+def expected(rows):
+    return sorted(
+        (
+            (
+                row[4],
+                date(2018, 1, 15),
+                {code: int(value) for code, value in zip(ITEMS, row[6:], strict=True) if value},
+            )
+            for row in rows
+        ),
+        key=repr,
+    )
+
+
+def test_semicolon_cp1252_imports_group_name(client, app, staff):
+    rows = with_cell(own_rows(), "groep", "groep 8 \u2013 Zo\xeb", index=2)
+
+    response = post_file(client, staff, csv_bytes(rows, encoding="cp1252"))
+
+    assert response.status_code == 303
+    assert imported(app) == expected(rows)
+    assert "groep 8 \u2013 Zo\xeb" in {group for group, _day, _answers in imported(app)}
+
+
+def test_comma_utf8_bom_imports(client, app, staff):
+    rows = with_cell(own_rows(), "V3", "", index=1)
+
+    response = post_file(client, staff, b"\xef\xbb\xbf" + csv_bytes(rows, delimiter=","))
+
+    assert response.status_code == 303
+    assert imported(app) == expected(rows)
+    assert sum("V3" not in answers for _group, _day, answers in imported(app)) == 1
+
+
+def test_day_first_dates_are_stored(client, app, staff):
+    rows = with_cell(with_cell(own_rows(), "datum", "02-12-2017"), "datum", "12/2/2018", index=1)
+
+    response = post_file(client, staff, csv_bytes(rows))
+
+    assert response.status_code == 303
+    days = {day for _group, day, _answers in imported(app)}
+    assert date(2017, 12, 2) in days
+    assert date(2018, 2, 12) in days
+    assert date(2018, 12, 2) not in days
+
+
+def test_xlsx_with_formula_values_imports(client, app, staff):
+    response = post_file(client, staff, formula_xlsx(True), filename="antwoorden.xlsx")
+
+    assert response.status_code == 303
+    answers = [answers for _group, _day, answers in imported(app)]
+    assert len(answers) == 12
+    assert all(a["V1"] == 3 for a in answers)
+
+
+def test_xlsx_dates_and_numbers_import(client, app, staff):
+    from datetime import datetime
+
+    rows = own_rows()
+    cells = [
+        [r[0], 0, r[2], int(r[3]), r[4], datetime(2018, 1, 15), *(int(v) for v in r[6:])]
+        for r in rows
+    ]
+
+    response = post_file(client, staff, xlsx_bytes(cells), filename="antwoorden.xlsx")
+
+    assert response.status_code == 303, response.text
+    assert imported(app) == expected(rows)
+
+
+def test_prozo_file_imports_translated_answers(client, app, auth):
+    auth.login("school@demo.test")
+    school = school_id(app, "23PR00")
+    rows = prozo_rows()
+    rows[0][PROZO_HEADER.index("VB01")] = "9"
+
+    response = post_file(client, school, csv_bytes(rows, header=PROZO_HEADER), fmt="prozo",
+                         instrument="prozo")  # fmt: skip
+
+    assert response.status_code == 303, response.text
+    result = imported(app, "23PR00")
+    assert len(result) == 12
+    first = next(r for r in result if r[0] == "leerjaar 2" and "V1" not in r[2])
+    assert first[1] == date(2018, 2, 5)
+    # ProZO! code 0 is the lowest answer 1; the item code PE01 is the portal's A1.
+    assert first[2]["A1"] == int(rows[0][PROZO_HEADER.index("PE01")]) + 1
+
+
+def test_reimport_replaces_and_audits(client, app, staff):
+    assert post_file(client, staff, csv_bytes(own_rows(12))).status_code == 303
+    assert post_file(client, staff, csv_bytes(own_rows(15))).status_code == 303
+
+    assert len(imported(app)) == 15
+    with app.app_context(), db.connection_context():
+        event = (
+            AuditEvent.select()
+            .where(AuditEvent.action == "import.replaced")
+            .order_by(AuditEvent.id.desc())
+            .get()
+        )
+        assert json.loads(event.details_json)["removed"] == 12
+        assert event.school_id == staff
+    auth_events = client.get(f"/scholen/{staff}/importeren").text
+    assert "antwoorden.csv" in auth_events
+
+
+def test_report_shows_imported_count(client, app, staff):
+    assert post_file(client, staff, csv_bytes(own_rows(23))).status_code == 303
+
+    page = client.get(f"/scholen/{staff}/monitoring-sociale-veiligheid?schooljaar=2017-2018")
+
+    assert page.status_code == 200
+    with app.app_context(), db.connection_context():
+        report = build_report(
+            [School.get_by_id(staff)], SchoolYear.get(SchoolYear.name == "2017-2018"), 10
+        )
+    assert report.respondents == 23
+    assert ">23<" in page.text.replace(" ", "")
+
+
+def test_same_file_twice_rejected_with_date(client, app, staff):
+    data = csv_bytes(own_rows())
+    assert post_file(client, staff, data).status_code == 303
+    before = snapshot(app)
+
+    response = post_file(client, staff, data)
+
+    assert response.status_code == 422
+    assert "al ingelezen op 15 maart 2018" in response.text
+    assert snapshot(app) == before
+
+
+def test_file_over_limit_gets_413(config, redis, tmp_path):
+    from portal import create_app
+
+    from .conftest import Auth
+
+    config["UPLOAD_MAX_BYTES"] = 2000
+    app = create_app(config)
+    client = app.test_client()
+    Auth(client).login("school@demo.test")
+    school = school_id(app, "15KU00")
+    before = snapshot(app)
+
+    response = post_file(client, school, csv_bytes(own_rows(40)))
+
+    assert response.status_code == 413
+    assert "Het bestand is groter dan" in response.text
+    assert snapshot(app) == before
+
+
+def test_upload_page_htmx_and_plain(client, app, staff):
+    page = client.get(f"/scholen/{staff}/importeren")
+    partial = client.get(f"/scholen/{staff}/importeren", headers=HTMX)
+
+    assert page.status_code == 200
+    assert "<html" in page.text
+    assert 'enctype="multipart/form-data"' in page.text
+    assert partial.status_code == 200
+    assert "<html" not in partial.text
+    assert 'id="import-upload"' in partial.text
+    assert partial.headers["Vary"] == "HX-Request" or "HX-Request" in partial.headers["Vary"]
+
+
+def test_rejected_upload_htmx_returns_partial(client, app, staff):
+    response = post_file(client, staff, csv_bytes(own_rows(brin="04XY")), headers=HTMX)
+
+    assert response.status_code == 422
+    assert "<html" not in response.text
+    assert "hoort bij school 04XY00" in response.text
+
+
+def test_form_without_file_is_422(client, app, staff):
+    response = client.post(
+        f"/scholen/{staff}/importeren",
+        data={"schooljaar": "2017-2018", "instrument": "msv", "formaat": "msv"},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 422
+    assert "Kies het bestand" in response.text
+
+
+def test_unknown_year_in_form_is_422(client, app, staff):
+    response = post_file(client, staff, csv_bytes(own_rows()), year="2030-2031")
+
+    assert response.status_code == 422
+    with app.app_context(), db.connection_context():
+        assert SurveyImport.select().count() == 0
+
+
+@pytest.mark.parametrize("email", ["school2@demo.test", "bestuur@demo.test"])
+def test_import_page_hidden_from_others(client, app, auth, email):
+    auth.login(email)
+    school = school_id(app, "15KU00")
+
+    assert client.get(f"/scholen/{school}/importeren").status_code == 404
+    assert post_file(client, school, csv_bytes(own_rows())).status_code == 404
+    assert (
+        client.get(f"/scholen/{school}/importeren/export.csv?schooljaar=2017-2018").status_code
+        == 404
+    )
+
+
+def test_support_imports_any_school(client, app, auth):
+    auth.login("helpdesk@demo.test")
+    school = school_id(app, "04XY00")
+
+    response = post_file(client, school, csv_bytes(own_rows(brin="04XY")))
+
+    assert response.status_code == 303
+    assert len(imported(app, "04XY00")) == 12
+
+
+def test_import_status_of_other_school_is_404(client, app, auth, staff):
+    response = post_file(client, staff, csv_bytes(own_rows()))
+    status_url = response.headers["Location"]
+    auth.logout()
+    auth.login("school2@demo.test")
+
+    assert client.get(status_url).status_code == 404
+
+
+def test_export_then_import_round_trip(client, app, staff):
+    before = imported(app)
+    export = client.get(
+        f"/scholen/{staff}/importeren/export.csv?schooljaar=2017-2018&instrument=msv"
+    )
+    assert export.status_code == 200
+    assert export.data.startswith(b"\xef\xbb\xbf")
+
+    response = post_file(client, staff, export.data)
+
+    assert response.status_code == 303, response.text
+    assert imported(app) == before
+
+
+def test_template_has_header_only(client, app, staff):
+    response = client.get(
+        f"/scholen/{staff}/importeren/sjabloon.csv?schooljaar=2017-2018&instrument=msv"
+    )
+
+    assert response.status_code == 200
+    lines = response.data.decode("utf-8-sig").splitlines()
+    in_position_order = [
+        "V1",
+        "V2",
+        "V3",
+        "V4",
+        "W1",
+        "W2",
+        "W3",
+        "W4",
+        "A1",
+        "A2",
+        "A3",
+        "A4",
+        "X1",
+    ]
+    assert lines == [";".join(HEADER[:6] + in_position_order)]
+
+
+def test_venster_links_to_import(client, app, staff):
+    assert f"/scholen/{staff}/importeren" in client.get("/managementvenster").text
+
+
+def test_import_refreshes_delivery_payload(client, app, staff):
+    from .factories import make_approved_request
+
+    with app.app_context(), db.connection_context():
+        request = make_approved_request(date(2018, 7, 1), School.get_by_id(staff))
+        old_sha = request.payload_sha256
+
+    assert post_file(client, staff, csv_bytes(own_rows(14))).status_code == 303
+
+    with app.app_context(), db.connection_context():
+        from portal.models import DeliveryRequest
+
+        request = DeliveryRequest.get_by_id(request.id)
+        assert request.payload_sha256 != old_sha
+        assert '"respondents":14' in request.payload.replace(" ", "")

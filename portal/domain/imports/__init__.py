@@ -6,7 +6,9 @@ inserted in one transaction, together with the import record, the audit event an
 refreshed delivery payload.
 """
 
+import csv
 import hashlib
+import io
 import json
 import logging
 from collections.abc import Callable
@@ -40,8 +42,6 @@ __all__ = [
     "target_for",
 ]
 
-# Rows per INSERT statement.
-INSERT_BATCH = 1000
 # Payloads of requests in these states have not been sent yet, so they follow the data.
 REFRESHABLE = (SUBMITTED, APPROVED, RETRYING)
 
@@ -88,7 +88,7 @@ def create_import(
         sha256=sha256_of(data),
         size_bytes=len(data),
         user=user,
-        created_at=clock.utcnow(),
+        created_at=clock.now(),
     )
 
 
@@ -116,7 +116,7 @@ def _fail(survey_import: SurveyImport, problems: list[Problem], total: int) -> N
     survey_import.status = "failed"
     survey_import.errors_json = json.dumps([p.as_dict() for p in problems[:MAX_REPORTED]])
     survey_import.error_count = total
-    survey_import.finished_at = clock.utcnow()
+    survey_import.finished_at = clock.now()
     survey_import.save()
     audit.record(
         "import.failed",
@@ -139,8 +139,8 @@ def _fail(survey_import: SurveyImport, problems: list[Problem], total: int) -> N
 def _bulk_insert(rows: list[tuple[str, object, str]], survey_import: SurveyImport) -> None:
     """Insert the checked rows as respondents, in batches, on the open transaction.
 
-    The cursor is used directly: peewee's insert_many builds a Python object per value,
-    which costs more than parsing the file.
+    The cursor is used directly, because peewee's insert_many builds Python objects per
+    value and costs more than parsing the file.
     """
     imported_at = Respondent.imported_at.db_value(clock.utcnow())
     fixed = (survey_import.school_id, survey_import.school_year_id, survey_import.instrument_id)
@@ -160,17 +160,16 @@ def _bulk_insert(rows: list[tuple[str, object, str]], survey_import: SurveyImpor
     database = db.obj
     cursor = database.cursor()
     if isinstance(database, PostgresqlDatabase):
-        from psycopg2.extras import execute_values
-
-        values = [
-            (*fixed, group, taken_on, answers, imported_at) for group, taken_on, answers in rows
-        ]
-        execute_values(
-            cursor,
-            f'INSERT INTO "{table}" ({columns}) VALUES %s',
-            values,
-            page_size=INSERT_BATCH,
+        # COPY is several times faster than multi-row INSERTs on PostgreSQL; the csv
+        # module quotes group names that contain the delimiter or quotes.
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        stamp = imported_at.isoformat(sep=" ")
+        writer.writerows(
+            (*fixed, group, taken_on.isoformat(), answers, stamp) for group, taken_on, answers in rows
         )
+        buffer.seek(0)
+        cursor.copy_expert(f'COPY "{table}" ({columns}) FROM STDIN WITH (FORMAT csv)', buffer)
         return
     # SQLite stores dates and datetimes as ISO text, as peewee writes them.
     stamp = str(imported_at)
@@ -202,7 +201,7 @@ def _replace_respondents(survey_import: SurveyImport, checked: CheckedFile, thre
         survey_import.replaced = replaced
         survey_import.errors_json = "[]"
         survey_import.error_count = 0
-        survey_import.finished_at = clock.utcnow()
+        survey_import.finished_at = clock.now()
         survey_import.save()
         details = {
             "school_year": school_year.name,
@@ -236,10 +235,13 @@ def run_import(
 
     Returns the import with status completed or failed; a failure stores its problems.
     """
-    started = clock.utcnow()
+    started = clock.now()
     survey_import.status = "running"
     survey_import.started_at = started
-    survey_import.save(only=[SurveyImport.status, SurveyImport.started_at])
+    if progress is not None:
+        # Only a worker's import is watched while it runs; an import within the request
+        # saves the extra commit.
+        survey_import.save(only=[SurveyImport.status, SurveyImport.started_at])
 
     earlier = _earlier_import(survey_import)
     if earlier is not None:
@@ -276,7 +278,7 @@ def run_import(
         return survey_import
 
     _replace_respondents(survey_import, checked, threshold)
-    seconds = (clock.utcnow() - started).total_seconds()
+    seconds = (clock.now() - started).total_seconds()
     logger.info(
         "import=%s school=%s year=%s completed respondents=%d replaced=%d seconds=%.2f",
         survey_import.id,

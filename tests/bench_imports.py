@@ -1,0 +1,225 @@
+"""Benchmark of survey imports and of the school report page; results go to docs/benchmarks.md.
+
+It generates 412,000 respondents as 1,200 own-format CSV files of one school each (about
+the size of the national survey of 2018-2019), imports them through the domain function
+into SQLite and into PostgreSQL, and prints respondents per second. Then it times
+GET /scholen/<id>/monitoring-sociale-veiligheid through the Flask test client, logged in
+as the support desk, and prints p50 and p95 in milliseconds.
+"""
+
+import argparse
+import logging
+import random
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import psycopg2
+
+from portal import create_app
+from portal.cli import migrate_database
+from portal.demo import load_demo_data
+from portal.domain.imports import create_import, run_import
+from portal.models import Board, Instrument, School, SchoolYear, db
+
+from .bench import _machine
+
+TODAY = date(2018, 3, 15)
+YEAR = "2017-2018"
+ITEMS = ("A1", "A2", "A3", "A4", "V1", "V2", "V3", "V4", "W1", "W2", "W3", "W4", "X1")
+PASSWORD = "bench"
+
+
+def _files(schools: list[School], respondents: int, seed: int = 2019) -> list[bytes]:
+    """Return one own-format CSV per school; the respondents are spread evenly."""
+    rng = random.Random(seed)
+    per_school, extra = divmod(respondents, len(schools))
+    opens = date(2017, 11, 1)
+    files = []
+    for index, school in enumerate(schools):
+        count = per_school + (1 if index < extra else 0)
+        lines = [
+            ";".join(["brin", "vestiging", "schooljaar", "respondent", "groep", "datum", *ITEMS])
+        ]
+        for number in range(1, count + 1):
+            day = opens + timedelta(days=rng.randint(0, 180))
+            answers = ";".join(str(rng.randint(1, 4)) if rng.random() > 0.02 else "" for _ in ITEMS)
+            lines.append(
+                f"{school.brin};{school.vestiging};{YEAR};{number};groep {5 + number % 4};"
+                f"{day:%d-%m-%Y};{answers}"
+            )
+        files.append(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    return files
+
+
+def _create_schools(count: int) -> list[School]:
+    board = Board.get(Board.number == "41234")
+    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
+    rows = []
+    for number in range(count):
+        brin = f"{50 + number // 529:02d}{letters[number // 23 % 23]}{letters[number % 23]}"
+        rows.append(
+            {
+                "board": board.id,
+                "brin": brin,
+                "vestiging": "00",
+                "name": f"Benchschool {number}",
+                "place": "Utrecht",
+                "sector": "PO",
+                "onderwijssoort": "bo",
+            }
+        )
+    with db.atomic():
+        for start in range(0, len(rows), 500):
+            School.insert_many(rows[start : start + 500]).execute()
+    return list(School.select().where(School.name.startswith("Benchschool")).order_by(School.id))
+
+
+def _report_timings(app, schools: list[School], requests: int) -> list[float]:
+    client = app.test_client()
+    response = client.post("/inloggen", data={"email": "helpdesk@demo.test", "password": PASSWORD})
+    assert response.status_code == 303, response.status_code
+    sample = schools[:: max(1, len(schools) // 20)][:20]
+    timings = []
+    for number in range(requests):
+        school = sample[number % len(sample)]
+        started = time.perf_counter()
+        response = client.get(
+            f"/scholen/{school.id}/monitoring-sociale-veiligheid?schooljaar={YEAR}"
+        )
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.status_code
+    return timings
+
+
+def run(database: str, url: str, schools: int, respondents: int, requests: int) -> dict:
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-imports-"))
+    app = create_app(
+        {
+            "PORTAL_ENV": "testing",
+            "PORTAL_TODAY": TODAY,
+            "PORTAL_DATA_DIR": data_dir,
+            "DATABASE_URL": url,
+            "REDIS_URL": "redis://127.0.0.1:1/0",
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    try:
+        with app.app_context():
+            migrate_database()
+            with db.connection_context():
+                load_demo_data(PASSWORD)
+                created = _create_schools(schools)
+                files = _files(created, respondents)
+                school_year = SchoolYear.get(SchoolYear.name == YEAR)
+                instrument = Instrument.get(Instrument.code == "msv")
+                started = time.perf_counter()
+                imported = 0
+                for school, data in zip(created, files, strict=True):
+                    survey_import = create_import(
+                        school, school_year, instrument, "msv", "bench.csv", data, None
+                    )
+                    run_import(survey_import, data, 10)
+                    assert survey_import.status == "completed", survey_import.errors
+                    imported += survey_import.rows
+                seconds = time.perf_counter() - started
+        print(
+            f"{database}: {imported:,} respondents in {len(files):,} files, {seconds:.1f} s, "
+            f"{imported / seconds:,.0f} respondents per second",
+            flush=True,
+        )
+        try:
+            timings = _report_timings(app, created, requests)
+        except Exception as error:  # noqa: BLE001 - the import figures are still worth printing
+            # The report page belongs to another part of the portal; its failure must not
+            # hide the import figures.
+            logging.getLogger(__name__).error("report page failed: %r", error)
+            timings = []
+    finally:
+        if not db.is_closed():
+            db.close()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    quantiles = statistics.quantiles(timings, n=100) if len(timings) > 1 else [float("nan")] * 99
+    return {
+        "database": database,
+        "files": len(files),
+        "respondents": imported,
+        "seconds": seconds,
+        "per_second": imported / seconds,
+        "p50": statistics.median(timings) if timings else float("nan"),
+        "p95": quantiles[94],
+        "requests": len(timings),
+    }
+
+
+def _postgres_database(admin_url: str):
+    """Create a fresh database on the server of ``admin_url``; return its URL and a dropper."""
+    name = f"msv_bench_imports_{uuid.uuid4().hex[:8]}"
+    parts = urlparse(admin_url)
+    connection = psycopg2.connect(admin_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.close()
+
+    return urlunparse(parts._replace(path=f"/{name}")), drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schools", type=int, default=1200)
+    parser.add_argument("--respondents", type=int, default=412_000)
+    parser.add_argument("--requests", type=int, default=200, help="report page requests")
+    parser.add_argument(
+        "--postgres",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL server on which the user may create databases; '' skips it",
+    )
+    args = parser.parse_args()
+    logging.getLogger().setLevel(logging.WARNING)
+
+    print(_machine())
+    results = []
+    sqlite_dir = Path(tempfile.mkdtemp(prefix="bench-imports-db-"))
+    try:
+        results.append(
+            run(
+                "SQLite",
+                f"sqlite:///{sqlite_dir / 'portal.db'}",
+                args.schools,
+                args.respondents,
+                args.requests,
+            )
+        )
+    finally:
+        shutil.rmtree(sqlite_dir, ignore_errors=True)
+    if args.postgres:
+        url, drop = _postgres_database(args.postgres)
+        try:
+            results.append(run("PostgreSQL", url, args.schools, args.respondents, args.requests))
+        finally:
+            drop()
+
+    print(
+        "| database | files | respondents | seconds | respondents per second | report p50 ms | report p95 ms |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(
+            f"| {r['database']} | {r['files']:,} | {r['respondents']:,} | {r['seconds']:.1f} "
+            f"| {r['per_second']:,.0f} | {r['p50']:.1f} | {r['p95']:.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

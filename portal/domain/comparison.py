@@ -19,14 +19,6 @@ from .report import questionnaire_items
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class _ScoredItem:
-    code: str
-    scale: str
-    reversed: bool
-    answer_max: int
-
-
 @dataclass
 class FreezeRefused(Exception):
     """A freeze date that is not allowed; ``code`` names the rule and ``params`` its values."""
@@ -38,28 +30,30 @@ class FreezeRefused(Exception):
         return f"{self.code} {self.params}"
 
 
-def _scored_items(instrument_id: int, sector: str, school_year: SchoolYear) -> list[_ScoredItem]:
-    items = questionnaire_items(Instrument.get_by_id(instrument_id), sector, school_year)
-    return [
-        _ScoredItem(item.code, item.scale, item.reversed, item.answer_max)
-        for item in items
-        if item.scale is not None
-    ]
+def _scale_items(
+    instrument_id: int, sector: str, school_year: SchoolYear
+) -> list[tuple[str, list[tuple[str, bool, int]]]]:
+    """Return (scale, [(item code, reversed, answer max), ...]) for the questionnaire in force."""
+    per_scale: dict[str, list[tuple[str, bool, int]]] = defaultdict(list)
+    for item in questionnaire_items(Instrument.get_by_id(instrument_id), sector, school_year):
+        if item.scale is not None:
+            per_scale[item.scale].append((item.code, item.reversed, item.answer_max))
+    return list(per_scale.items())
 
 
 def compute_comparison(school_year: SchoolYear) -> list[dict]:
     """Compute the comparison value per sector and scale from the respondents of the year.
 
-    Returns one dict per value with sector, scale, mean, respondents and schools. The
-    respondent score per scale is the mean of the answered items, reversed items mirrored,
-    as in ``portal.domain.indicators.respondent_scale_scores``; this loop inlines that
-    rule because it runs for every respondent in the country.
+    Returns one dict per value with sector, scale, mean, respondents and schools. A
+    respondent's scale score is the mean of their answered items with reversed items
+    mirrored, the rule of ``portal.domain.indicators.respondent_scale_scores``. This loop
+    inlines it because it runs for every respondent in the country.
     """
     # (school id, sector) -> scale -> [sum of respondent scores, respondents]
     school_totals: dict[tuple[int, str], dict[str, list[float]]] = defaultdict(
         lambda: defaultdict(lambda: [0.0, 0])
     )
-    items_cache: dict[tuple[int, str], list[_ScoredItem]] = {}
+    items_cache: dict[tuple[int, str], list] = {}
     query = (
         Respondent.select(
             Respondent.school, Respondent.instrument, School.sector, Respondent.answers_json
@@ -71,28 +65,24 @@ def compute_comparison(school_year: SchoolYear) -> list[dict]:
     )
     for school_id, instrument_id, sector, answers_json in query:
         key = (instrument_id, sector)
-        items = items_cache.get(key)
-        if items is None:
-            items = items_cache[key] = _scored_items(instrument_id, sector, school_year)
+        scales = items_cache.get(key)
+        if scales is None:
+            scales = items_cache[key] = _scale_items(instrument_id, sector, school_year)
         answers = json.loads(answers_json)
-        per_scale: dict[str, list[int]] = {}
-        for item in items:
-            value = answers.get(item.code)
-            if value is None:
-                continue
-            value = int(value)
-            score = item.answer_max + 1 - value if item.reversed else value
-            sums = per_scale.get(item.scale)
-            if sums is None:
-                per_scale[item.scale] = [score, 1]
-            else:
-                sums[0] += score
-                sums[1] += 1
         totals = school_totals[(school_id, sector)]
-        for scale, (total, count) in per_scale.items():
-            entry = totals[scale]
-            entry[0] += total / count
-            entry[1] += 1
+        for scale, members in scales:
+            total = 0
+            count = 0
+            for code, reversed_, answer_max in members:
+                value = answers.get(code)
+                if value is None:
+                    continue
+                total += answer_max + 1 - int(value) if reversed_ else int(value)
+                count += 1
+            if count:
+                entry = totals[scale]
+                entry[0] += total / count
+                entry[1] += 1
 
     # sector -> scale -> [sum of school means, schools, respondents]
     sector_totals: dict[str, dict[str, list[float]]] = defaultdict(

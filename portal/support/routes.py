@@ -59,6 +59,10 @@ AUDIT_LABELS = {
     "import.replaced": _l("eerder ingelezen gegevens vervangen"),
     "import.failed": _l("inlezen van gegevens mislukt"),
     "import.retried": _l("inlezen van gegevens opnieuw gestart"),
+    "registry.imported": _l("scholenregister van DUO geïmporteerd"),
+    "comparison.frozen": _l("vergelijkingswaarden vastgezet"),
+    "comparison.planned": _l("vastzetten van vergelijkingswaarden gepland"),
+    "comparison.plan_removed": _l("gepland vastzetten van vergelijkingswaarden verwijderd"),
 }
 
 

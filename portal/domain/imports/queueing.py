@@ -1,4 +1,8 @@
-"""Imports run by a worker: store the file, queue the job, notice dead workers, retry."""
+"""Imports run by a worker: store the file, queue the job, notice dead workers, retry.
+
+Times come from portal.clock.now(), like the import record's own timestamps, so that a
+installation with PORTAL_TODAY compares like with like.
+"""
 
 import logging
 from datetime import timedelta
@@ -9,7 +13,7 @@ from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from portal.clock import utcnow
+from portal.clock import now as clock_now
 from portal.models import SurveyImport
 from portal.queue import get_queue
 
@@ -66,7 +70,7 @@ def enqueue(survey_import: SurveyImport) -> bool:
         logger.exception("import=%s could not be queued", survey_import.id)
         survey_import.status = "failed"
         survey_import.error_count = 0
-        survey_import.finished_at = utcnow()
+        survey_import.finished_at = clock_now()
         survey_import.save()
         return False
     survey_import.rq_job_id = rq_job.id
@@ -85,7 +89,7 @@ def mark_dead(survey_import: SurveyImport) -> None:
     """
     if survey_import.status not in ACTIVE:
         return
-    now = utcnow()
+    now = clock_now()
     since = survey_import.started_at or survey_import.created_at
     overdue = now - since > timedelta(seconds=job_timeout() + 30)
     try:
@@ -128,7 +132,7 @@ def retry(survey_import: SurveyImport) -> bool:
             progress=0,
             errors_json="[]",
             error_count=0,
-            created_at=utcnow(),
+            created_at=clock_now(),
             started_at=None,
             finished_at=None,
         )

@@ -10,6 +10,7 @@ import peewee
 
 from portal.models import (
     SCALES,
+    Board,
     ComparisonValue,
     Instrument,
     Item,
@@ -50,6 +51,8 @@ class Report:
     trend: list[tuple[str, dict[str, float | None]]] = field(default_factory=list)
     # The date on which the comparison values were frozen, None while none exist.
     comparison_frozen_on: date | None = None
+    # The highest score of the scales, from the questionnaire's highest answer.
+    scale_max: int = 4
 
     @property
     def response_rate(self) -> float | None:
@@ -275,6 +278,7 @@ def build_report(
         ),
         victimisation=victimisation_shares(items, [row[3] for row in rows]),
         comparison_frozen_on=frozen_on,
+        scale_max=max(plan.answer_max.values(), default=4),
     )
     if with_trend:
         known = {school_year.name: {scale: r.mean for scale, r in report.scales.items()}}
@@ -307,3 +311,25 @@ def _trend(
         scales = summarise_scores(plan.answer_max, scores)
         trend.append((name, {scale: result.mean for scale, result in scales.items()}))
     return trend
+
+
+@dataclass
+class BoardRow:
+    """One school of a board report, with ``suppressed`` set when it has too few respondents."""
+
+    school: School
+    report: Report
+    suppressed: bool
+
+
+def build_board_report(board: Board, school_year: SchoolYear, threshold: int) -> list[BoardRow]:
+    """Compute the report of every school of the board for the year, by school name.
+
+    A school with respondents, but fewer than ``threshold``, is marked suppressed: its
+    means would come from so few pupils that answers could be traced to them.
+    """
+    rows = []
+    for school in School.select().where(School.board == board).order_by(School.name):
+        report = build_report([school], school_year, threshold, with_trend=False)
+        rows.append(BoardRow(school, report, 0 < report.respondents < threshold))
+    return rows

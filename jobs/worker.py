@@ -56,7 +56,7 @@ def _preload_job_modules() -> None:
     A horse that imports them itself spends most of a second on it (reportlab and the
     report code), which is several times the work of one factsheet.
     """
-    from . import deliveries, factsheets, mail  # noqa: F401
+    from . import deliveries, factsheets, imports, mail  # noqa: F401
     from .pdf_layout import FontMissing, register_fonts
 
     try:

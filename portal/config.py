@@ -103,6 +103,11 @@ def load_config(overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Survey files up to this size (bytes) are imported within the request; larger
+        # ones go to an RQ job with a progress page.
+        "IMPORT_INLINE_MAX_BYTES": _number(env, "PORTAL_IMPORT_INLINE_MAX_BYTES", 1_000_000),
+        # RQ stops a survey import job after this many seconds.
+        "IMPORT_JOB_TIMEOUT_SECONDS": _number(env, "PORTAL_IMPORT_JOB_TIMEOUT_SECONDS", 600),
         # Views marked with accepts_files take uploads up to this size (bytes); the
         # setting is in megabytes of 1,000,000 bytes.
         "UPLOAD_MAX_BYTES": int(_number(env, "PORTAL_UPLOAD_MAX_MB", 20.0) * 1_000_000),

@@ -23,17 +23,14 @@ IMPORT_JOB = "jobs.imports.import_file"
 ACTIVE = ("queued", "running")
 WAITING = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 DEAD = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
-# Files above this size are imported by a worker, smaller ones within the request.
-DEFAULT_INLINE_MAX_BYTES = 1_000_000
-DEFAULT_JOB_TIMEOUT_SECONDS = 600
 
 
 def inline_max_bytes() -> int:
-    return current_app.config.get("IMPORT_INLINE_MAX_BYTES", DEFAULT_INLINE_MAX_BYTES)
+    return current_app.config["IMPORT_INLINE_MAX_BYTES"]
 
 
 def job_timeout() -> int:
-    return current_app.config.get("IMPORT_JOB_TIMEOUT_SECONDS", DEFAULT_JOB_TIMEOUT_SECONDS)
+    return current_app.config["IMPORT_JOB_TIMEOUT_SECONDS"]
 
 
 def stored_path(survey_import: SurveyImport) -> Path | None:

@@ -318,8 +318,8 @@ def _upload(client, kind: str, data: bytes, headers=None, year="2017-2018"):
 
 
 def _confirm_fields(page: str) -> dict:
-    token = re.search(r'name="token" type="hidden" value="([^"]+)"', page).group(1)
-    sha256 = re.search(r'name="sha256" type="hidden" value="([^"]+)"', page).group(1)
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    sha256 = re.search(r'name="sha256" value="([^"]+)"', page).group(1)
     return {"token": token, "sha256": sha256}
 
 
@@ -495,3 +495,47 @@ def test_registry_pages_hidden_from_other_roles(client, auth, email, method, pat
     response = getattr(client, method)(path)
 
     assert response.status_code == 404
+
+
+def test_import_with_csrf_protection(config, redis, tmp_path):
+    """The upload, confirmation and cancel forms carry working CSRF tokens."""
+    from portal import create_app
+
+    from .conftest import DEMO_PASSWORD, csrf_token
+
+    config["WTF_CSRF_ENABLED"] = True
+    app = create_app(config)
+    client = app.test_client()
+    login_page = client.get("/inloggen").get_data(as_text=True)
+    client.post(
+        "/inloggen",
+        data={
+            "email": "beheer@demo.test",
+            "password": DEMO_PASSWORD,
+            "csrf_token": csrf_token(login_page),
+        },
+    )
+    form_page = client.get("/beheer/register").get_data(as_text=True)
+
+    preview = client.post(
+        "/beheer/register",
+        data={
+            "kind": "boards",
+            "csrf_token": csrf_token(form_page),
+            "file": (BytesIO(BOARDS_CSV.encode("cp1252")), "duo.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    without_token = client.post("/beheer/register/bevestigen", data=_confirm_fields(page))
+    assert without_token.status_code == 400
+    done = client.post(
+        "/beheer/register/bevestigen",
+        data={**_confirm_fields(page), "csrf_token": csrf_token(page)},
+    )
+
+    assert done.status_code == 200
+    with app.app_context(), db.connection_context():
+        assert Board.select().where(Board.number == "63456").exists()
+    db.close()

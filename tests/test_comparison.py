@@ -1,10 +1,14 @@
 """The national comparison value: hand-computed means, freezing, and the planned freeze."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 from datetime import date
 
 import pytest
+from rq import Queue
 
 from jobs.comparison import freeze_planned_comparisons
 from portal.domain.comparison import compute_comparison, freeze_comparison, plan_freeze
@@ -159,3 +163,39 @@ def test_planned_freeze_is_periodic_job():
     names = {job.name: job for job in PERIODIC_JOBS}
 
     assert names["comparison.freeze-planned"].func is freeze_planned_comparisons
+
+
+@pytest.mark.integration
+def test_worker_runs_planned_freeze(client, auth, app, config):
+    """A real RQ worker, with the portal's clock on the planned date, freezes the year."""
+    auth.login("beheer@demo.test")
+    planned = client.post(
+        "/beheer/vergelijkingswaarden",
+        data={"schooljaar": "2017-2018", "moment": "date", "datum": "2018-04-10"},
+    )
+    assert planned.status_code == 303
+    Queue(app.config["RQ_QUEUE"], connection=app.extensions["redis"]).enqueue(
+        "jobs.comparison.freeze_planned_comparisons"
+    )
+    env = dict(
+        os.environ,
+        PORTAL_ENV="testing",
+        SECRET_KEY="test-secret",
+        DATABASE_URL=config["DATABASE_URL"],
+        REDIS_URL=config["REDIS_URL"],
+        PORTAL_DATA_DIR=str(config["PORTAL_DATA_DIR"]),
+        PORTAL_TODAY="2018-04-10",
+    )
+
+    worker = subprocess.run(
+        [sys.executable, "-m", "portal", "worker", "--no-scheduler", "--burst"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+
+    assert worker.returncode == 0, worker.stderr.decode()[-2000:]
+    with app.app_context(), db.connection_context():
+        year = SchoolYear.get(SchoolYear.name == "2017-2018")
+        assert year.comparison_freeze_on is None
+        assert {value[3] for value in _stored(year, "PO").values()} == {date(2018, 4, 10)}

@@ -12,8 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from peewee import PostgresqlDatabase
+
 from portal.models import SCALES, ComparisonValue, Instrument, Respondent, School, SchoolYear, db
 
+from .indicators import ScoringPlan
 from .report import questionnaire_items
 
 logger = logging.getLogger(__name__)
@@ -30,30 +33,16 @@ class FreezeRefused(Exception):
         return f"{self.code} {self.params}"
 
 
-def _scale_items(
-    instrument_id: int, sector: str, school_year: SchoolYear
-) -> list[tuple[str, list[tuple[str, bool, int]]]]:
-    """Return (scale, [(item code, reversed, answer max), ...]) for the questionnaire in force."""
-    per_scale: dict[str, list[tuple[str, bool, int]]] = defaultdict(list)
-    for item in questionnaire_items(Instrument.get_by_id(instrument_id), sector, school_year):
-        if item.scale is not None:
-            per_scale[item.scale].append((item.code, item.reversed, item.answer_max))
-    return list(per_scale.items())
-
-
 def compute_comparison(school_year: SchoolYear) -> list[dict]:
     """Compute the comparison value per sector and scale from the respondents of the year.
 
-    Returns one dict per value with sector, scale, mean, respondents and schools. A
-    respondent's scale score is the mean of their answered items with reversed items
-    mirrored, the rule of ``portal.domain.indicators.respondent_scale_scores``. This loop
-    inlines it because it runs for every respondent in the country.
+    Returns one dict per value with sector, scale, mean, respondents and schools.
     """
     # (school id, sector) -> scale -> [sum of respondent scores, respondents]
     school_totals: dict[tuple[int, str], dict[str, list[float]]] = defaultdict(
         lambda: defaultdict(lambda: [0.0, 0])
     )
-    items_cache: dict[tuple[int, str], list] = {}
+    plans: dict[tuple[int, str], ScoringPlan] = {}
     query = (
         Respondent.select(
             Respondent.school, Respondent.instrument, School.sector, Respondent.answers_json
@@ -65,24 +54,15 @@ def compute_comparison(school_year: SchoolYear) -> list[dict]:
     )
     for school_id, instrument_id, sector, answers_json in query:
         key = (instrument_id, sector)
-        scales = items_cache.get(key)
-        if scales is None:
-            scales = items_cache[key] = _scale_items(instrument_id, sector, school_year)
-        answers = json.loads(answers_json)
+        plan = plans.get(key)
+        if plan is None:
+            items = questionnaire_items(Instrument.get_by_id(instrument_id), sector, school_year)
+            plan = plans[key] = ScoringPlan.of(items)
         totals = school_totals[(school_id, sector)]
-        for scale, members in scales:
-            total = 0
-            count = 0
-            for code, reversed_, answer_max in members:
-                value = answers.get(code)
-                if value is None:
-                    continue
-                total += answer_max + 1 - int(value) if reversed_ else int(value)
-                count += 1
-            if count:
-                entry = totals[scale]
-                entry[0] += total / count
-                entry[1] += 1
+        for scale, score in plan.scores(json.loads(answers_json)).items():
+            entry = totals[scale]
+            entry[0] += score
+            entry[1] += 1
 
     # sector -> scale -> [sum of school means, schools, respondents]
     sector_totals: dict[str, dict[str, list[float]]] = defaultdict(
@@ -122,6 +102,12 @@ def freeze_comparison(school_year: SchoolYear, frozen_on: date) -> int:
     """
     values = compute_comparison(school_year)
     with db.atomic():
+        if isinstance(db.obj, PostgresqlDatabase):
+            # Two freezes of one year at once (the planned job and an admin) would both
+            # insert after their deletes and break the unique index; the row lock makes
+            # the second wait and then replace the first one's values. SQLite takes its
+            # write lock when the transaction begins.
+            SchoolYear.select().where(SchoolYear.id == school_year.id).for_update().execute()
         ComparisonValue.delete().where(ComparisonValue.school_year == school_year).execute()
         if values:
             ComparisonValue.insert_many(

@@ -7,7 +7,6 @@ their answered items on that scale. The school's scale mean is the mean of those
 and a respondent counts as positive when their score lies above the middle of the scale.
 """
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -82,11 +81,6 @@ class ScoringPlan:
         return {scale: sum(values) / len(values) for scale, values in per_scale.items()}
 
 
-def respondent_scale_scores(items: Sequence[Item], answers: dict) -> dict[str, float]:
-    """Return a respondent's score per scale; a scale with no answered item is left out."""
-    return ScoringPlan.of(items).scores(answers)
-
-
 def summarise_scores(
     answer_max: dict[str, int], score_sets: Iterable[dict[str, float]]
 ) -> dict[str, ScaleResult]:
@@ -110,12 +104,6 @@ def summarise_scores(
     return results
 
 
-def summarise_scales(items: Sequence[Item], answer_sets: Iterable[dict]) -> dict[str, ScaleResult]:
-    """Return mean and positive share per scale over the given answer sets."""
-    plan = ScoringPlan.of(items)
-    return summarise_scores(plan.answer_max, (plan.scores(answers) for answers in answer_sets))
-
-
 def victimisation_shares(items: Sequence[Item], answer_sets: Sequence[dict]) -> list[ItemShares]:
     """Return, per aantasting item, the share of its respondents that chose each option."""
     shares = []
@@ -130,21 +118,6 @@ def victimisation_shares(items: Sequence[Item], answer_sets: Sequence[dict]) -> 
         ]
         shares.append(ItemShares(item.code, item.text, options))
     return shares
-
-
-def group_results(
-    items: Sequence[Item],
-    rows: Iterable[tuple[str, str]],
-    threshold: int,
-    also_hide: frozenset = frozenset(),
-) -> list[GroupResult]:
-    """Return results per group from (group, answers_json) rows, hiding groups under threshold.
-
-    Groups in ``also_hide`` are hidden whatever their size (see hidden_by_difference).
-    """
-    plan = ScoringPlan.of(items)
-    scored = ((group, plan.scores(json.loads(answers_json))) for group, answers_json in rows)
-    return group_results_from_scores(plan.answer_max, scored, threshold, also_hide)
 
 
 def group_results_from_scores(

@@ -7,6 +7,7 @@ import subprocess
 import time
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from rq import Queue
@@ -250,6 +251,19 @@ def test_board_batch_through_worker_zip(app, client, auth, redis, worker_group):
         assert archive.read(name).startswith(b"%PDF")
 
 
+def _child_pids(parent: int) -> list[int]:
+    """Return the ids of the processes whose parent is ``parent``, read from /proc."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            children.append(int(stat.parent.name))
+    return children
+
+
 def _slow_school(app) -> int:
     """Give one school enough respondents that its factsheet takes a few seconds to build."""
     from portal.models import Respondent
@@ -289,6 +303,10 @@ def test_killed_worker_leaves_job_retryable(app, client, auth, redis, worker_gro
             return FactsheetJob.get().status == "running"
 
     _wait_for(running, "the factsheet to start")
+    # RQ's work horse moves to a process group of its own, so a dead machine is simulated
+    # by killing the horse as well as the worker's group.
+    for pid in _child_pids(worker.pid):
+        os.kill(pid, signal.SIGKILL)
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
     with app.app_context(), db.connection_context():

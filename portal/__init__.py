@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask, Response, abort, flash, redirect, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, format_percent
 from flask_babel import lazy_gettext as _l
-from flask_login import login_url
+from flask_login import current_user, login_url
 from flask_wtf.csrf import CSRFError
 from redis import Redis
 from werkzeug.routing import IntegerConverter
@@ -118,6 +118,10 @@ def _register_database_hooks(app: Flask) -> None:
         # reads the form.
         limit = upload_limit()
         if limit is not None:
+            # A visitor without a session is sent to the login page before the body is
+            # read, so an anonymous request cannot make the portal take in a large file.
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
             request.max_content_length = limit
         elif request.files:
             abort(400, _l("Dit formulier neemt geen bestanden aan."))

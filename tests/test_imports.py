@@ -3,8 +3,9 @@
 import hashlib
 import io
 import json
+import re
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import Workbook
@@ -134,6 +135,34 @@ def formula_xlsx(stored_values: bool) -> bytes:
     return target_buffer.getvalue()
 
 
+def numeric_rows(rows):
+    """Return rows with digit-only cells as numbers, as Excel stores typed numbers."""
+    return [[int(cell) if cell.isdigit() else cell for cell in row] for row in rows]
+
+
+def rewritten_xlsx(change, rows=None) -> bytes:
+    """Return a good workbook whose first sheet's XML text was passed through ``change``."""
+    data = xlsx_bytes(numeric_rows(rows or own_rows()))
+    source = zipfile.ZipFile(io.BytesIO(data))
+    target_buffer = io.BytesIO()
+    with zipfile.ZipFile(target_buffer, "w") as target:
+        for entry in source.infolist():
+            content = source.read(entry.filename)
+            if entry.filename == "xl/worksheets/sheet1.xml":
+                content = change(content.decode("utf-8")).encode("utf-8")
+            target.writestr(entry.filename, content)
+    return target_buffer.getvalue()
+
+
+def entity_bomb(sheet: str) -> str:
+    """Return the sheet with a DTD whose nested entities expand to 10**9 characters."""
+    entities = '<!ENTITY l0 "lol">' + "".join(
+        f'<!ENTITY l{level} "{f"&l{level - 1};" * 10}">' for level in range(1, 10)
+    )
+    body = sheet.split("?>", 1)[-1].replace("<t>15KU</t>", "<t>&l9;</t>", 1)
+    return f'<?xml version="1.0"?><!DOCTYPE worksheet [{entities}]>{body}'
+
+
 def prozo_rows(count: int = 12, code: str = "23PR00"):
     rows = []
     for number in range(1, count + 1):
@@ -200,6 +229,19 @@ MALFORMED = [
     ("formula-without-value", lambda: formula_xlsx(False), "a.xlsx", "msv", "formule zonder opgeslagen uitkomst"),
     ("xlsx-not-zip", lambda: csv_bytes(own_rows()), "a.xlsx", "msv", "geen geldige Excel-werkmap"),
     ("xlsx-broken-zip", lambda: b"PK\x03\x04" + b"\x00" * 200, "a.xlsx", "msv", "geen geldige Excel-werkmap"),
+    ("xlsx-bad-cell-reference", lambda: rewritten_xlsx(lambda x: x.replace('r="A2"', 'r="G!2"')), "a.xlsx", "msv", "geen geldige Excel-werkmap"),
+    ("xlsx-column-beyond-zzz", lambda: rewritten_xlsx(lambda x: x.replace('r="A2"', 'r="ZZZZZZ2"')), "a.xlsx", "msv", "geen geldige Excel-werkmap"),
+    ("xlsx-cut-off-sheet", lambda: rewritten_xlsx(lambda x: x[: len(x) // 2]), "a.xlsx", "msv", "na rij 6 niet worden gelezen"),
+    ("xlsx-row-number-text", lambda: rewritten_xlsx(lambda x: x.replace('<row r="3"', '<row r="abc"')), "a.xlsx", "msv", "na rij 2 niet worden gelezen"),
+    ("xlsx-undefined-entity", lambda: rewritten_xlsx(lambda x: x.replace("<t>15KU</t>", "<t>&foo;</t>", 1)), "a.xlsx", "msv", "geen geldige Excel-werkmap"),
+    ("xlsx-entity-bomb", lambda: rewritten_xlsx(entity_bomb), "a.xlsx", "msv", "geen geldige Excel-werkmap"),
+    (
+        "xlsx-shared-string-missing",
+        lambda: rewritten_xlsx(lambda x: x.replace('t="inlineStr"><is><t>15KU</t></is>', 't="s"><v>99</v>', 1)),
+        "a.xlsx", "msv", "geen geldige Excel-werkmap",
+    ),
+    ("xlsx-text-in-number", lambda: rewritten_xlsx(lambda x: x.replace('t="n"><v>1</v>', 't="n"><v>abc</v>', 1)), "a.xlsx", "msv", "geen geldige Excel-werkmap"),
+    ("xlsx-invalid-date", lambda: rewritten_xlsx(lambda x: x.replace('t="n"><v>1</v>', 't="d"><v>2018-13-45</v>', 1)), "a.xlsx", "msv", "geen geldige Excel-werkmap"),
     ("xls-renamed", lambda: bytes.fromhex("d0cf11e0a1b11ae1") + b"\x00" * 512, "a.xlsx", "msv", "oud Excel-bestand"),
     ("pdf-renamed", lambda: b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "a.csv", "msv", "PDF-bestand"),
     ("zip-as-csv", lambda: formula_xlsx(True), "a.csv", "msv", "ZIP"),
@@ -568,3 +610,62 @@ def test_import_refreshes_delivery_payload(client, app, staff):
         request = DeliveryRequest.get_by_id(request.id)
         assert request.payload_sha256 != old_sha
         assert '"respondents":14' in request.payload.replace(" ", "")
+
+
+def test_xlsx_stale_dimension_reads_all_rows(client, app, staff):
+    rows = own_rows(30)
+    # A program that wrote the sheet left a <dimension> of 3 columns and 5 rows.
+    data = rewritten_xlsx(
+        lambda x: re.sub(r'<dimension ref="[^"]*"', '<dimension ref="A1:C5"', x), rows
+    )
+
+    response = post_file(client, staff, data, filename="antwoorden.xlsx")
+
+    assert response.status_code == 303, response.text
+    assert len(imported(app)) == 30
+    assert imported(app) == expected(rows)
+
+
+def test_unexpected_reader_error_fails_import(client, app, staff, monkeypatch, caplog):
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    def broken_parse_row(self, row):
+        raise RuntimeError("parser bug")
+
+    # The fault is put into openpyxl, a third-party parser, to stand for a bug there.
+    monkeypatch.setattr(WorkSheetParser, "parse_row", broken_parse_row)
+    before = snapshot(app)
+
+    response = post_file(client, staff, xlsx_bytes(numeric_rows(own_rows())), filename="a.xlsx")
+
+    assert response.status_code == 422
+    assert "fout in het portaal niet worden gecontroleerd" in response.text
+    assert snapshot(app) == before
+    with app.app_context(), db.connection_context():
+        survey_import = SurveyImport.get()
+        assert survey_import.status == "failed"
+        assert survey_import.finished_at is not None
+    assert f"import={survey_import.id} school={staff} failed unexpectedly" in caplog.text
+
+
+def test_latest_import_is_highest_id(client, app, staff):
+    first = csv_bytes(own_rows(12))
+    second = csv_bytes(own_rows(14))
+    assert post_file(client, staff, first, filename="eerste.csv").status_code == 303
+    assert post_file(client, staff, second, filename="tweede.csv").status_code == 303
+    # Under PORTAL_TODAY the clock goes back a day at midnight, so the older import can
+    # carry the later timestamps.
+    with app.app_context(), db.connection_context():
+        older, newer = SurveyImport.select().order_by(SurveyImport.id)
+        SurveyImport.update(
+            finished_at=newer.finished_at + timedelta(hours=23),
+            created_at=newer.created_at + timedelta(hours=23),
+        ).where(SurveyImport.id == older.id).execute()
+
+    again = post_file(client, staff, second, filename="tweede.csv")
+    page = client.get(f"/scholen/{staff}/importeren").text
+
+    assert again.status_code == 422
+    assert "al ingelezen op" in again.text
+    assert len(imported(app)) == 14
+    assert page.index("tweede.csv") < page.index("eerste.csv")

@@ -7,7 +7,7 @@ import pytest
 from portal.models import Respondent, SurveyImport, db
 
 from .conftest import HTMX, school_id
-from .test_imports import csv_bytes, own_rows, post_file
+from .test_imports import csv_bytes, own_rows, post_file, rewritten_xlsx
 from .test_worker_integration import _wait_for, start_worker  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.integration
@@ -86,3 +86,31 @@ def test_dead_worker_import_can_be_retried(client, auth, app, redis, start_worke
         return text if 'data-status="completed"' in text else None
 
     assert "40 respondenten" in _wait_for(finished, "the retried import")
+
+
+def test_broken_xlsx_in_worker_not_retried(client, auth, app, start_worker, data_dir):  # noqa: F811
+    start_worker()
+    auth.login("school@demo.test")
+    school = school_id(app, "15KU00")
+    data = rewritten_xlsx(lambda x: x.replace('r="A2"', 'r="G!2"'), own_rows(40))
+
+    response = post_file(client, school, data, filename="antwoorden.xlsx")
+    status_url = response.headers["Location"]
+
+    def finished():
+        text = client.get(status_url, headers=HTMX).text
+        return text if 'data-status="failed"' in text else None
+
+    page = _wait_for(finished, "the rejected import")
+    assert "geen geldige Excel-werkmap" in page
+    assert "verwerkingsproces is gestopt" not in page
+    assert "Opnieuw proberen" not in page
+    with app.app_context(), db.connection_context():
+        survey_import = SurveyImport.get()
+        assert survey_import.error_count == 1
+        assert survey_import.file_path == ""
+    assert list((data_dir / "imports").iterdir()) == []
+    import_id = status_url.rsplit("/", 1)[1]
+    client.post(f"/importen/{import_id}/opnieuw")
+    with app.app_context(), db.connection_context():
+        assert SurveyImport.get().status == "failed"

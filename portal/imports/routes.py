@@ -85,10 +85,11 @@ def _build_form(school: School) -> ImportForm:
 
 
 def _history(school: School) -> list[SurveyImport]:
+    # Newest first by id: created_at goes back a day at midnight under PORTAL_TODAY.
     return list(
         SurveyImport.select()
         .where(SurveyImport.school == school)
-        .order_by(SurveyImport.created_at.desc(), SurveyImport.id.desc())
+        .order_by(SurveyImport.id.desc())
         .limit(HISTORY_LENGTH)
     )
 

@@ -93,7 +93,11 @@ def create_import(
 
 
 def _earlier_import(survey_import: SurveyImport) -> SurveyImport | None:
-    """Return the import whose respondents are in place now, if it was this same file."""
+    """Return the import whose respondents are in place now, if it was this same file.
+
+    The latest import is the one with the highest id, because ids only grow while
+    clock.now() on an installation with PORTAL_TODAY goes back a day at midnight.
+    """
     latest = (
         SurveyImport.select()
         .where(
@@ -103,7 +107,7 @@ def _earlier_import(survey_import: SurveyImport) -> SurveyImport | None:
             & (SurveyImport.status == "completed")
             & (SurveyImport.id != survey_import.id)
         )
-        .order_by(SurveyImport.finished_at.desc(), SurveyImport.id.desc())
+        .order_by(SurveyImport.id.desc())
         .first()
     )
     if latest is not None and latest.sha256 == survey_import.sha256:
@@ -166,7 +170,8 @@ def _bulk_insert(rows: list[tuple[str, object, str]], survey_import: SurveyImpor
         writer = csv.writer(buffer, lineterminator="\n")
         stamp = imported_at.isoformat(sep=" ")
         writer.writerows(
-            (*fixed, group, taken_on.isoformat(), answers, stamp) for group, taken_on, answers in rows
+            (*fixed, group, taken_on.isoformat(), answers, stamp)
+            for group, taken_on, answers in rows
         )
         buffer.seek(0)
         cursor.copy_expert(f'COPY "{table}" ({columns}) FROM STDIN WITH (FORMAT csv)', buffer)
@@ -233,8 +238,40 @@ def run_import(
 ) -> SurveyImport:
     """Check the file of an import and, when it has no problems, replace the respondents.
 
-    Returns the import with status completed or failed. A failure stores its problems.
+    Returns the import with status completed or failed. A failure stores its problems,
+    also when the check itself fails unexpectedly, so that no import stays queued or
+    running. Only an error while storing that failure is raised.
     """
+    try:
+        return _check_and_replace(survey_import, data, threshold, progress)
+    except Exception:
+        # A last-resort boundary: the file was read by third-party parsers and a bug there
+        # or here must not leave the import active for good. The transaction of the
+        # replacement has been rolled back, so the earlier respondents are still in place.
+        logger.exception(
+            "import=%s school=%s failed unexpectedly", survey_import.id, survey_import.school_id
+        )
+        _fail(
+            survey_import,
+            [
+                Problem(
+                    _(
+                        "Het bestand kon door een fout in het portaal niet worden gecontroleerd. Er is niets veranderd. Probeer het later opnieuw of neem contact op met de helpdesk."
+                    )
+                )
+            ],
+            1,
+        )
+        return survey_import
+
+
+def _check_and_replace(
+    survey_import: SurveyImport,
+    data: bytes,
+    threshold: int,
+    progress: Callable[[int], None] | None,
+) -> SurveyImport:
+    """Run the import: reject a file seen before, check every row, then replace."""
     started = clock.now()
     survey_import.status = "running"
     survey_import.started_at = started

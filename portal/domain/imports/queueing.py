@@ -113,9 +113,15 @@ def mark_dead(survey_import: SurveyImport) -> None:
 
 
 def can_retry(survey_import: SurveyImport) -> bool:
-    """Tell whether a failed import still has its file, because its worker died."""
+    """Tell whether a failed import can be queued again, because its worker died.
+
+    An import that stored problems ended in the worker: its file was checked and
+    rejected, and reading it again would give the same result.
+    """
+    if survey_import.status != "failed" or survey_import.error_count:
+        return False
     path = stored_path(survey_import)
-    return survey_import.status == "failed" and path is not None and path.is_file()
+    return path is not None and path.is_file()
 
 
 def retry(survey_import: SurveyImport) -> bool:

@@ -7,9 +7,12 @@ turned into the same text form as CSV cells, so one validation path serves both.
 
 import csv
 import io
+import logging
 import zipfile
+import zlib
 from collections.abc import Iterator
 from datetime import date, datetime
+from xml.etree.ElementTree import ParseError
 
 from flask_babel import gettext as _
 
@@ -21,6 +24,24 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 PDF_MAGIC = b"%PDF"
 DELIMITERS = (";", ",")
+
+# Exceptions openpyxl 3.1 raises on a damaged workbook: a bad zip member, a cut-off or
+# malformed XML part, a bad cell reference or row number, a shared-string index out of
+# range, or text in a number or date cell. Expat (2.4 and later) raises ParseError on an
+# undefined entity and on an entity expansion bomb.
+UNREADABLE_WORKBOOK = (
+    zipfile.BadZipFile,
+    zlib.error,
+    ParseError,
+    EOFError,
+    OSError,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def detect_kind(data: bytes, filename: str) -> str:
@@ -171,27 +192,46 @@ def _cell_text(value) -> str:
     return str(value)
 
 
+def _unreadable_workbook(after_row: int | None = None) -> FileRejected:
+    """Return the rejection of a workbook that openpyxl cannot parse."""
+    if after_row:
+        return FileRejected(
+            _(
+                "Het bestand is geen geldige Excel-werkmap (.xlsx): het werkblad kan na rij %(row)s niet worden gelezen. Open het in Excel en sla het opnieuw op als .xlsx, of exporteer het als CSV.",
+                row=after_row,
+            )
+        )
+    return FileRejected(
+        _(
+            "Het bestand is geen geldige Excel-werkmap (.xlsx). Open het in Excel en sla het opnieuw op als .xlsx, of exporteer het als CSV."
+        )
+    )
+
+
 def read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """Return the header and (row number, cells) of the first sheet of an XLSX workbook.
 
     A formula cell without a stored value (a workbook written by a program that never
-    calculated it) is rejected, because its value is unknown.
+    calculated it) is rejected, because its value is unknown. Rows are padded with empty
+    cells to the width of the header, because a sheet stores no cells after the last
+    filled one of a row.
     """
     from openpyxl import load_workbook
 
     try:
         values_book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         formulas_book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as error:
-        raise FileRejected(
-            _(
-                "Het bestand is geen geldige Excel-werkmap (.xlsx). Open het in Excel en sla het opnieuw op als .xlsx of als CSV."
-            )
-        ) from error
-    if not values_book.worksheets:
-        raise FileRejected(_("De Excel-werkmap bevat geen werkblad."))
-    values_sheet = values_book.worksheets[0]
-    formulas_sheet = formulas_book.worksheets[0]
+        if not values_book.worksheets:
+            raise FileRejected(_("De Excel-werkmap bevat geen werkblad."))
+        values_sheet = values_book.worksheets[0]
+        formulas_sheet = formulas_book.worksheets[0]
+    except UNREADABLE_WORKBOOK as error:
+        logger.info("xlsx rejected while opening: %s", type(error).__name__)
+        raise _unreadable_workbook() from error
+    # In read-only mode openpyxl stops at the <dimension> element of the sheet, which a
+    # program may have written too small; without it every stored row is read.
+    values_sheet.reset_dimensions()
+    formulas_sheet.reset_dimensions()
 
     def all_rows():
         pairs = zip(
@@ -199,30 +239,52 @@ def read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
             formulas_sheet.iter_rows(values_only=True),
             strict=False,
         )
-        for number, (values, formulas) in enumerate(pairs, start=1):
-            for column, (value, formula) in enumerate(zip(values, formulas, strict=False), 1):
-                if value is None and isinstance(formula, str) and formula.startswith("="):
-                    raise FileRejected(
-                        _(
-                            "Cel %(cell)s bevat een formule zonder opgeslagen uitkomst (%(formula)s). Open de werkmap in Excel, laat de formules berekenen en sla haar opnieuw op.",
-                            cell=f"{_column_letter(column)}{number}",
-                            formula=formula,
-                        )
-                    )
-            yield number, [_cell_text(value) for value in values]
+        number = 0
+        try:
+            # openpyxl parses the sheet while it is iterated, so a broken cell, row or XML
+            # part raises here and not in load_workbook.
+            for number, (values, formulas) in enumerate(pairs, start=1):
+                _check_formulas(number, values, formulas)
+                yield number, [_cell_text(value) for value in values]
+        except UNREADABLE_WORKBOOK as error:
+            logger.info("xlsx rejected after row %d: %s", number, type(error).__name__)
+            raise _unreadable_workbook(number) from error
+        finally:
+            values_book.close()
+            formulas_book.close()
 
     rows = all_rows()
     first = next(rows, None)
     if first is None:
-        values_book.close()
-        formulas_book.close()
         raise FileRejected(_("Het eerste werkblad van de Excel-werkmap is leeg."))
     header = first[1]
     while header and header[-1] == "":
         header.pop()
     if not header:
+        rows.close()
         raise FileRejected(_("Het eerste werkblad van de Excel-werkmap is leeg."))
-    return header, rows
+    width = len(header)
+
+    def padded_rows():
+        for number, cells in rows:
+            if len(cells) < width:
+                cells.extend([""] * (width - len(cells)))
+            yield number, cells
+
+    return header, padded_rows()
+
+
+def _check_formulas(number: int, values: tuple, formulas: tuple) -> None:
+    """Reject a row with a formula cell whose result the workbook does not store."""
+    for column, (value, formula) in enumerate(zip(values, formulas, strict=False), 1):
+        if value is None and isinstance(formula, str) and formula.startswith("="):
+            raise FileRejected(
+                _(
+                    "Cel %(cell)s bevat een formule zonder opgeslagen uitkomst (%(formula)s). Open de werkmap in Excel, laat de formules berekenen en sla haar opnieuw op.",
+                    cell=f"{_column_letter(column)}{number}",
+                    formula=formula,
+                )
+            )
 
 
 def _column_letter(number: int) -> str:

@@ -260,7 +260,17 @@ MALFORMED = [
         lambda: csv_bytes([row + ["4"] if i == 3 else row for i, row in enumerate(own_rows())]),
         "a.csv", "msv", "De regel heeft 20 cellen",
     ),
-    ("unclosed-quote", lambda: csv_bytes(own_rows()) + b'15KU;00;"2017-2018\r\n', "a.csv", "msv", "geen geldige CSV-regel"),
+    (
+        "unclosed-quote",
+        lambda: csv_bytes(own_rows()) + b'15KU;00;"2017-2018\r\n',
+        "a.csv", "msv", "aanhalingsteken (&#34;) in regel 14 is niet afgesloten",
+    ),
+    (
+        "field-over-limit",
+        lambda: csv_bytes(with_cell(own_rows(), "groep", "x" * 140_000, index=2)),
+        "a.csv", "msv", "Regel 4 bevat een cel van meer dan 131072 tekens",
+    ),
+    ("quote-then-text", lambda: csv_bytes(with_cell(own_rows(), "groep", '"groep" 7', index=4)), "a.csv", "msv", "Regel 6 is geen geldige CSV-regel"),
     (
         "prozo-unknown-code",
         lambda: csv_bytes([r[:5] + ["7"] + r[6:] for r in prozo_rows(code="15KU00")], header=PROZO_HEADER),

@@ -266,6 +266,9 @@ MALFORMED = [
     ("negative count", PUPILS, b"BRIN NUMMER;VESTIGINGSNUMMER;TOTAAL\n15KU;00;-3\n", "‘-3’ is geen geldig aantal leerlingen"),
     ("fractional count", PUPILS, b"BRIN NUMMER;VESTIGINGSNUMMER;TOTAAL\n15KU;00;12,5\n", "‘12,5’ is geen geldig aantal leerlingen"),
     ("unknown school", PUPILS, b"BRIN NUMMER;VESTIGINGSNUMMER;TOTAAL\n99ZZ;00;12\n", "vestiging 99ZZ00 staat niet in het portaal"),
+    ("field over limit", SCHOOLS, (HEADER + "15KU;00;" + "x" * 140_000 + ";Tiel;41234;Bo\n").encode(), "Rij 2 bevat een veld van meer dan 131072 tekens"),
+    ("unclosed quote", SCHOOLS, (HEADER + GOOD_ROW + '15KU;01;"OBS Zon;Tiel;41234;Bo\n').encode(), "in rij 3 is niet afgesloten"),
+    ("text after quote", SCHOOLS, (HEADER + '15KU;00;"OBS" De Regenboog;Tiel;41234;Bo\n').encode(), "Rij 2 is geen geldige CSV-regel"),
     ("duplicate column", SCHOOLS, (HEADER.replace("PLAATSNAAM", "BRIN NUMMER") + GOOD_ROW).encode(), "De kolom BRIN NUMMER staat meer dan eens"),
 ]  # fmt: skip
 

@@ -36,8 +36,16 @@ PROBLEM_MESSAGES = {
         "bestand op met de puntkomma als scheidingsteken, zoals DUO het publiceert."
     ),
     "csv_syntax": _l(
-        "Rij %(row)s: een aanhalingsteken is niet goed afgesloten. Controleer de rij en sla "
-        "het bestand opnieuw op."
+        'Rij %(row)s is geen geldige CSV-regel: na een afsluitend aanhalingsteken (") hoort '
+        "een puntkomma. Controleer de aanhalingstekens in die rij."
+    ),
+    "csv_unclosed_quote": _l(
+        'Het bestand eindigt binnen een veld: een aanhalingsteken (") in rij %(row)s is niet '
+        "afgesloten. Sluit het af of verwijder het, en sla het bestand opnieuw op."
+    ),
+    "csv_field_too_long": _l(
+        "Rij %(row)s bevat een veld van meer dan %(max)s tekens. Meestal is een "
+        'aanhalingsteken (") in die rij niet afgesloten: controleer de aanhalingstekens.'
     ),
     "duplicate_column": _l(
         "De kolom %(column)s staat meer dan eens in de kopregel. Verwijder de dubbele kolom."

@@ -26,6 +26,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from portal.domain.imports.readers import (
+    FIELD_TOO_LONG,
+    UNCLOSED_QUOTE,
+    csv_error_reason,
+)
 from portal.models import Board, PupilCount, School, SchoolYear, db
 
 BOARDS = "boards"
@@ -240,8 +245,11 @@ def _read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";", strict=True)
     header = None
     rows = []
+    # A quoted field can span lines, so a record starts on the line after the last one.
+    start = 1
     try:
         for fields in reader:
+            start = reader.line_num + 1
             if not any(value.strip() for value in fields):
                 continue
             if header is None:
@@ -249,10 +257,20 @@ def _read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
                 continue
             rows.append((reader.line_num, fields))
     except csv.Error as error:
-        raise RegistryFileError([Problem("csv_syntax", row=reader.line_num)]) from error
+        raise RegistryFileError([_csv_problem(error, start)]) from error
     if header is None:
         raise RegistryFileError([Problem("empty")])
     return header, rows
+
+
+def _csv_problem(error: csv.Error, row: int) -> Problem:
+    """Return the problem of a csv module error in the record that starts on ``row``."""
+    reason = csv_error_reason(error)
+    if reason == FIELD_TOO_LONG:
+        return Problem("csv_field_too_long", row=row, params={"max": csv.field_size_limit()})
+    if reason == UNCLOSED_QUOTE:
+        return Problem("csv_unclosed_quote", row=row)
+    return Problem("csv_syntax", row=row)
 
 
 def _locate_columns(kind: str, header: list[str]) -> dict[str, int]:

@@ -141,6 +141,51 @@ def detect_delimiter(header_line: str) -> str:
     return best
 
 
+FIELD_TOO_LONG = "field_too_long"
+UNCLOSED_QUOTE = "unclosed_quote"
+CSV_SYNTAX = "syntax"
+
+
+def csv_error_reason(error: csv.Error) -> str:
+    """Return FIELD_TOO_LONG, UNCLOSED_QUOTE or CSV_SYNTAX for an error of the csv module.
+
+    The csv module has one exception class, so its message text (as CPython 3.11 to 3.13
+    write it) tells the reasons apart.
+    """
+    text = str(error)
+    if text.startswith("field larger than field limit"):
+        return FIELD_TOO_LONG
+    if text == "unexpected end of data":
+        return UNCLOSED_QUOTE
+    return CSV_SYNTAX
+
+
+def _csv_problem(error: csv.Error, line: int) -> FileRejected:
+    """Return the Dutch rejection of a CSV error in the record that starts on ``line``."""
+    reason = csv_error_reason(error)
+    if reason == FIELD_TOO_LONG:
+        return FileRejected(
+            _(
+                'Regel %(line)s bevat een cel van meer dan %(limit)s tekens. Meestal is een aanhalingsteken (") in die regel niet afgesloten: controleer de aanhalingstekens.',
+                line=line,
+                limit=csv.field_size_limit(),
+            )
+        )
+    if reason == UNCLOSED_QUOTE:
+        return FileRejected(
+            _(
+                'Het bestand eindigt binnen een cel: een aanhalingsteken (") in regel %(line)s is niet afgesloten. Sluit het af of verwijder het.',
+                line=line,
+            )
+        )
+    return FileRejected(
+        _(
+            'Regel %(line)s is geen geldige CSV-regel. Controleer de aanhalingstekens in die regel: na een afsluitend aanhalingsteken (") hoort een scheidingsteken.',
+            line=line,
+        )
+    )
+
+
 def read_csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """Return the header and an iterator of (line number, cells) of a CSV file."""
     text = decode_text(data)
@@ -152,25 +197,17 @@ def read_csv(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     try:
         header = [cell.strip() for cell in next(reader)]
     except csv.Error as error:
-        raise FileRejected(
-            _(
-                "De eerste regel van het bestand is geen geldige CSV-regel (%(error)s).",
-                error=str(error),
-            )
-        ) from error
+        raise _csv_problem(error, 1) from error
 
     def rows():
+        # A quoted cell can span lines, so a record starts on the line after the last one.
+        start = reader.line_num + 1
         try:
             for cells in reader:
                 yield reader.line_num, cells
+                start = reader.line_num + 1
         except csv.Error as error:
-            raise FileRejected(
-                _(
-                    "Regel %(line)s is geen geldige CSV-regel (%(error)s). Controleer de aanhalingstekens in die regel.",
-                    line=reader.line_num,
-                    error=str(error),
-                )
-            ) from error
+            raise _csv_problem(error, start) from error
 
     return header, rows()
 

@@ -679,3 +679,20 @@ def test_latest_import_is_highest_id(client, app, staff):
     assert "al ingelezen op" in again.text
     assert len(imported(app)) == 14
     assert page.index("tweede.csv") < page.index("eerste.csv")
+
+
+@pytest.mark.parametrize("group", ['=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1)"])
+def test_export_quotes_formula_group(client, app, staff, group):
+    rows = with_cell(own_rows(), "groep", group, index=0)
+    assert post_file(client, staff, csv_bytes(rows, delimiter=",")).status_code == 303
+
+    export = client.get(
+        f"/scholen/{staff}/importeren/export.csv?schooljaar=2017-2018&instrument=msv"
+    )
+    cells = [line.split(";")[4] for line in export.data.decode("utf-8-sig").splitlines()[1:]]
+    guarded = [cell for cell in cells if cell.strip('"').startswith("'")]
+
+    assert len(guarded) == 1
+    assert guarded[0].strip('"') == "'" + group.replace('"', '""')
+    assert post_file(client, staff, export.data).status_code == 303
+    assert group.strip() in {name for name, _day, _answers in imported(app)}

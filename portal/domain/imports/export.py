@@ -4,6 +4,7 @@ import csv
 import io
 import json
 
+from portal.board.export import spreadsheet_safe
 from portal.domain.report import questionnaire_items
 from portal.models import Instrument, Respondent, School, SchoolYear
 
@@ -56,7 +57,9 @@ def export_csv(school: School, school_year: SchoolYear, instrument: Instrument) 
                 school.vestiging,
                 school_year.name,
                 respondent_id,
-                group,
+                # Group names are typed by schools, and Excel runs one like =HYPERLINK(...)
+                # as a formula; the import removes the quote again.
+                spreadsheet_safe(group),
                 taken_on.strftime("%d-%m-%Y"),
                 *(answers.get(code, "") for code in codes),
             ]

@@ -12,6 +12,8 @@ from datetime import date
 
 from flask_babel import gettext as _
 
+from portal.board.export import FORMULA_START
+
 from .errors import FileRejected, ImportRejected, ProblemList
 from .formats import ImportFormat
 
@@ -203,6 +205,13 @@ def _year_of(day: date, target: Target) -> str | None:
     return None
 
 
+def unquote_spreadsheet_text(value: str) -> str:
+    """Remove the quote that the respondents export puts before a formula-like group name."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
 def check_rows(
     import_format: ImportFormat,
     header: list[str],
@@ -323,7 +332,7 @@ def check_rows(
         else:
             seen_respondents[respondent] = line
 
-        group = cells[group_at].strip()
+        group = unquote_spreadsheet_text(cells[group_at].strip())
         if group_template and group.isdigit():
             group = group_template.format(group)
         if not group:

@@ -85,6 +85,33 @@ def test_cp1252_boards_file_creates_and_updates(app_context):
     assert Board.get(Board.number == "63456").name == "Stichting Café Onderwijs Ré"
 
 
+def test_board_number_leading_zero_matches(app_context):
+    apply_import(read_registry_file("boards", BOARDS_CSV.encode("cp1252")))
+    boards_before = Board.select().count()
+    padded = BOARDS_CSV.replace("41234;", "041234;").replace("63456;", "0063456;")
+
+    plan = apply_import(read_registry_file("boards", padded.encode("cp1252")))
+    schools = apply_import(
+        read_registry_file(SCHOOLS, SCHOOLS_CSV.replace(";41234;", ";041234;").encode("cp1252"))
+    )
+
+    assert plan.new == []
+    assert plan.unchanged == 2
+    assert Board.select().count() == boards_before
+    assert Board.get(Board.name == "Stichting Café Onderwijs Ré").number == "63456"
+    assert "15KU00" not in [change.key for change in schools.changed]
+    assert School.get(School.brin == "15KU").board.number == "41234"
+
+
+def test_new_board_keeps_file_form(app_context):
+    data = b"BEVOEGD GEZAG NUMMER;BEVOEGD GEZAG NAAM\n00777;Stichting Nul\n"
+
+    plan = apply_import(read_registry_file("boards", data))
+
+    assert [change.key for change in plan.new] == ["00777"]
+    assert Board.get(Board.name == "Stichting Nul").number == "00777"
+
+
 def test_utf8_bom_file_reads_same_as_cp1252(app_context):
     cp1252 = read_registry_file(SCHOOLS, SCHOOLS_CSV.encode("cp1252"))
     bom = read_registry_file(SCHOOLS, b"\xef\xbb\xbf" + SCHOOLS_CSV.encode("utf-8"))
@@ -269,6 +296,8 @@ MALFORMED = [
     ("field over limit", SCHOOLS, (HEADER + "15KU;00;" + "x" * 140_000 + ";Tiel;41234;Bo\n").encode(), "Rij 2 bevat een veld van meer dan 131072 tekens"),
     ("unclosed quote", SCHOOLS, (HEADER + GOOD_ROW + '15KU;01;"OBS Zon;Tiel;41234;Bo\n').encode(), "in rij 3 is niet afgesloten"),
     ("text after quote", SCHOOLS, (HEADER + '15KU;00;"OBS" De Regenboog;Tiel;41234;Bo\n').encode(), "Rij 2 is geen geldige CSV-regel"),
+    ("board number with leading zero", "boards", b"BEVOEGD GEZAG NUMMER;BEVOEGD GEZAG NAAM\n123;Stichting A\n0123;Stichting B\n", "Rij 3: bestuursnummer 0123 is hetzelfde nummer als 123 in rij 2"),
+    ("same board number twice", "boards", b"BEVOEGD GEZAG NUMMER;BEVOEGD GEZAG NAAM\n123;Stichting A\n123;Stichting B\n", "Rij 3: 123 staat ook al in rij 2"),
     ("duplicate column", SCHOOLS, (HEADER.replace("PLAATSNAAM", "BRIN NUMMER") + GOOD_ROW).encode(), "De kolom BRIN NUMMER staat meer dan eens"),
 ]  # fmt: skip
 

@@ -92,6 +92,10 @@ PROBLEM_MESSAGES = {
     "duplicate_row": _l(
         "Rij %(row)s: %(value)s staat ook al in rij %(first)s. Verwijder een van beide rijen."
     ),
+    "duplicate_board_number": _l(
+        "Rij %(row)s: bestuursnummer %(value)s is hetzelfde nummer als %(first_value)s in rij "
+        "%(first)s, want voorloopnullen tellen niet mee. Verwijder een van beide rijen."
+    ),
     "unknown_board": _l(
         "Rij %(row)s, kolom %(column)s: bestuur %(value)s staat niet in het portaal. "
         "Importeer eerst het bestand met de bevoegde gezagen."

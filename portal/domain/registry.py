@@ -439,16 +439,38 @@ def _pupil_records(check, header, positions, rows) -> list[PupilRecord]:
     return records
 
 
+def board_key(number: str) -> int | str:
+    """Return the board number as an integer, so that 123 and 0123 are the same board.
+
+    DUO board numbers are digits, and a file edited in Excel loses or gains leading
+    zeros. A stored number that is not all ASCII digits is compared as it is.
+    """
+    if number.isascii() and number.isdigit():
+        return int(number)
+    return number
+
+
 def _check_duplicates(check: _RowChecker, kind: str, records: Iterable) -> None:
-    first_rows = {}
+    first_records = {}
     for record in records:
-        key = record.number if kind == BOARDS else record.code
-        if key in first_rows:
+        key = board_key(record.number) if kind == BOARDS else record.code
+        first = first_records.get(key)
+        if first is None:
+            first_records[key] = record
+        elif kind == BOARDS and first.number != record.number:
             check.add(
-                Problem("duplicate_row", record.row, value=key, params={"first": first_rows[key]})
+                Problem(
+                    "duplicate_board_number",
+                    record.row,
+                    value=record.number,
+                    params={"first": first.row, "first_value": first.number},
+                )
             )
         else:
-            first_rows[key] = record.row
+            value = record.number if kind == BOARDS else record.code
+            check.add(
+                Problem("duplicate_row", record.row, value=value, params={"first": first.row})
+            )
 
 
 def read_registry_file(kind: str, data: bytes) -> RegistryFile:
@@ -488,11 +510,12 @@ def _school_key(brin: str, vestiging: str) -> str:
 
 
 def _plan_boards(registry: RegistryFile) -> tuple[ImportPlan, dict]:
-    existing = {board.number: board for board in Board.select()}
+    # A board keeps the number as first stored; a new board gets the form in the file.
+    existing = {board_key(board.number): board for board in Board.select()}
     plan = ImportPlan(BOARDS, len(registry.records))
     writes = {"create": [], "update": []}
     for record in registry.records:
-        board = existing.get(record.number)
+        board = existing.get(board_key(record.number))
         if board is None:
             plan.new.append(Change(record.number, record.name, {"name": (None, record.name)}))
             writes["create"].append({"number": record.number, "name": record.name})
@@ -504,8 +527,8 @@ def _plan_boards(registry: RegistryFile) -> tuple[ImportPlan, dict]:
             writes["update"].append(board)
         else:
             plan.unchanged += 1
-    in_file = {record.number for record in registry.records}
-    plan.missing = sum(1 for number in existing if number not in in_file)
+    in_file = {board_key(record.number) for record in registry.records}
+    plan.missing = sum(1 for key in existing if key not in in_file)
     return plan, writes
 
 
@@ -514,14 +537,14 @@ SCHOOL_FIELDS = ("name", "place", "sector", "onderwijssoort")
 
 def _plan_schools(registry: RegistryFile) -> tuple[ImportPlan, dict]:
     plan = ImportPlan(SCHOOLS, len(registry.records))
-    boards = {board.number: board for board in Board.select()}
+    boards = {board_key(board.number): board for board in Board.select()}
     check = _RowChecker()
     for record in registry.records:
-        if record.board not in boards:
+        if board_key(record.board) not in boards:
             check.add(Problem("unknown_board", record.row, "BEVOEGD GEZAG NUMMER", record.board))
     check.raise_if_any()
 
-    board_numbers = {board.id: number for number, board in boards.items()}
+    board_numbers = {board.id: board.number for board in boards.values()}
     existing = {_school_key(school.brin, school.vestiging): school for school in School.select()}
     writes = {"create": [], "update": []}
     for record in registry.records:
@@ -539,7 +562,7 @@ def _plan_schools(registry: RegistryFile) -> tuple[ImportPlan, dict]:
                     "place": record.place,
                     "sector": record.sector,
                     "onderwijssoort": soort or "",
-                    "board": boards[record.board].id,
+                    "board": boards[board_key(record.board)].id,
                 }
             )
             continue
@@ -553,9 +576,9 @@ def _plan_schools(registry: RegistryFile) -> tuple[ImportPlan, dict]:
                 changes[name] = (old, new)
                 setattr(school, name, new)
         old_board = board_numbers.get(school.board_id)
-        if old_board != record.board:
+        if old_board is None or board_key(old_board) != board_key(record.board):
             changes["board"] = (old_board, record.board)
-            school.board = boards[record.board].id
+            school.board = boards[board_key(record.board)].id
         if changes:
             plan.changed.append(Change(record.code, record.name, changes))
             writes["update"].append(school)

@@ -144,6 +144,10 @@ def test_freeze_on_today_runs_now(client, auth, app):
         ("2017-2018", "date", "", "Vul een geldige datum in"),
         ("1999-2000", "now", "", "Ongeldige keuze"),
         ("2017-2018", "later", "", "Ongeldige keuze"),
+        ("2035-2036", "date", "2036-01-01", "1 januari 2036 ligt te ver vooruit"),
+        ("2019-2020", "date", "2019-09-01", "uiterlijk op 31 juli 2019"),
+        ("2017-2018", "date", "\uff12\uff10\uff11\uff18-05-01", "Vul een geldige datum in"),
+        ("2017-2018", "date", "2018-05-\u0660\u0661", "Vul een geldige datum in"),
     ],
     ids=[
         "past",
@@ -154,6 +158,10 @@ def test_freeze_on_today_runs_now(client, auth, app):
         "empty",
         "year",
         "moment",
+        "eighteen-years-ahead",
+        "year-after-next",
+        "full-width-digits",
+        "arabic-indic-digits",
     ],
 )
 def test_invalid_freeze_rejected(client, auth, app, year, moment, day, message):
@@ -168,6 +176,20 @@ def test_invalid_freeze_rejected(client, auth, app, year, moment, day, message):
     assert message in response.get_data(as_text=True)
     assert _values(app) == before
     assert _year(app).comparison_freeze_on is None
+    with app.app_context(), db.connection_context():
+        assert not SchoolYear.select().where(SchoolYear.comparison_freeze_on.is_null(False)).count()
+
+
+def test_freeze_planned_in_next_year(client, auth, app):
+    auth.login("beheer@demo.test")
+
+    response = client.post(
+        "/beheer/vergelijkingswaarden",
+        data={"schooljaar": "2018-2019", "moment": "date", "datum": "2019-05-01"},
+    )
+
+    assert response.status_code == 303
+    assert _year(app, "2018-2019").comparison_freeze_on == date(2019, 5, 1)
 
 
 @pytest.mark.parametrize("email", OTHER_ROLES)

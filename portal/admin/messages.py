@@ -138,6 +138,12 @@ def freeze_refusal_message(refusal: FreezeRefused) -> str:
             "%(ends_on)s.",
             **p,
         )
+    if refusal.code == "too_far_ahead":
+        return _(
+            "%(date)s ligt te ver vooruit. Plan het vastzetten in het huidige of het volgende "
+            "schooljaar, dus uiterlijk op %(last)s.",
+            **p,
+        )
     if refusal.code == "year_not_started":
         return _(
             "Dit schooljaar begint pas op %(starts_on)s en heeft nog geen antwoorden. Plan het "

@@ -1,6 +1,7 @@
 """Administration: the school registry and the national comparison values."""
 
 import logging
+import re
 from datetime import date
 
 from flask import Blueprint, flash, redirect, request, url_for
@@ -280,15 +281,17 @@ def comparison():
     return _render_comparison()
 
 
+# ASCII digits only: str.isdigit() and int() also take full-width and other Unicode digits.
+ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+DUTCH_DATE = re.compile(r"([0-9]{1,2})-([0-9]{1,2})-([0-9]{4})")
+
+
 def _parse_date(text: str) -> date | None:
     """Parse YYYY-MM-DD (what a browser's date field sends) or DD-MM-YYYY; None if malformed."""
-    parts = text.split("-")
-    if len(parts) != 3 or not all(part.isdigit() for part in parts):
-        return None
-    if len(parts[0]) == 4:
-        year, month, day = parts
-    elif len(parts[2]) == 4:
-        day, month, year = parts
+    if match := ISO_DATE.fullmatch(text):
+        year, month, day = match.groups()
+    elif match := DUTCH_DATE.fullmatch(text):
+        day, month, year = match.groups()
     else:
         return None
     try:

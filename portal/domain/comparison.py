@@ -125,16 +125,33 @@ def freeze_comparison(school_year: SchoolYear, frozen_on: date) -> int:
 def check_freeze_date(school_year: SchoolYear, day: date, today: date) -> None:
     """Raise FreezeRefused unless ``day`` may be planned as the freeze date of the year.
 
-    A planned date lies after today and inside the school year (1 August to 31 July).
-    Today itself is a freeze now, which the caller runs at once.
+    A planned date lies after today and inside the school year (1 August to 31 July),
+    and the year is the current or the next one. Today itself is a freeze now, which the
+    caller runs at once.
     """
     if day < today:
         raise FreezeRefused("in_past", {"date": day, "today": today})
+    plannable = plannable_years(today)
+    if plannable and school_year.starts_on > plannable[-1].starts_on:
+        raise FreezeRefused("too_far_ahead", {"date": day, "last": plannable[-1].ends_on})
     if not school_year.starts_on <= day <= school_year.ends_on:
         raise FreezeRefused(
             "outside_year",
             {"date": day, "starts_on": school_year.starts_on, "ends_on": school_year.ends_on},
         )
+
+
+def plannable_years(today: date) -> list[SchoolYear]:
+    """Return the current school year and the next one, in which a freeze may be planned.
+
+    Between two years in the table (a gap) these are the next two years.
+    """
+    return list(
+        SchoolYear.select()
+        .where(SchoolYear.ends_on >= today)
+        .order_by(SchoolYear.starts_on)
+        .limit(2)
+    )
 
 
 def check_freeze_now(school_year: SchoolYear, today: date) -> None:

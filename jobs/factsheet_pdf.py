@@ -12,7 +12,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Spacer, Table, TableStyle
 
 from portal.clock import today
-from portal.domain.report import Report
+from portal.domain.report import SMALL_VESTIGING, Report
 
 from .pdf_layout import BRAND, FONT, FONT_BOLD, build_pdf, styles, text
 
@@ -85,8 +85,9 @@ def _trend_chart(report: Report) -> Drawing:
     chart = HorizontalLineChart()
     chart.x, chart.y = 12 * mm, 20 * mm
     chart.width, chart.height = 150 * mm, 48 * mm
-    years = [name for name, _means in report.trend]
-    chart.data = [[means.get(scale) for _name, means in report.trend] for scale in SCALE_LABELS]
+    years = [year.name for year in report.trend]
+    # A suppressed year has None for every scale, which leaves a gap in the lines.
+    chart.data = [[year.means.get(scale) for year in report.trend] for scale in SCALE_LABELS]
     chart.categoryAxis.categoryNames = years
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 8
@@ -128,6 +129,93 @@ def _group_table(report: Report, style) -> Table:
     return _grid(rows, [40 * mm, 32 * mm, 34 * mm, 34 * mm, 34 * mm])
 
 
+def _figures_story(report: Report, threshold: int, style) -> list:
+    """Return the indicators, the trend and the groups of a report that shows figures."""
+    story = [
+        text(_("Indicatoren"), style.heading),
+        text(
+            _(
+                "Scores van 1 tot 4; hoger is gunstiger (bij aantasting: minder pesten, geweld en discriminatie). "
+                "Positief is het aandeel respondenten met een score boven het midden van de schaal. "
+                "Landelijk is het gemiddelde van alle scholen van dezelfde sector."
+            ),
+            style.small,
+        ),
+        Spacer(1, 2 * mm),
+        _indicator_table(report),
+        text(_("Ontwikkeling over de jaren"), style.heading),
+    ]
+    if len(report.trend) > 1:
+        story.append(_trend_chart(report))
+    else:
+        story.append(text(_("Er zijn nog geen gegevens van eerdere schooljaren."), style.body))
+    small_years = [year.name for year in report.trend if year.suppressed]
+    if len(report.trend) > 1 and small_years:
+        story.append(
+            text(
+                _(
+                    "Te weinig respondenten (minder dan %(threshold)s) in %(years)s: "
+                    "die schooljaren hebben geen punt in de grafiek.",
+                    threshold=threshold,
+                    years=", ".join(small_years),
+                ),
+                style.small,
+            )
+        )
+
+    story.append(text(_("Per leerjaar of groep"), style.heading))
+    if report.groups:
+        story.append(_group_table(report, style.cell))
+        if any(group.suppressed for group in report.groups):
+            story.append(
+                text(
+                    _(
+                        "%(mark)s Niet getoond: minder dan %(threshold)s respondenten, of "
+                        "verborgen omdat een kleine groep anders uit het totaal af te leiden is. "
+                        "Zo blijven de antwoorden van afzonderlijke leerlingen onherkenbaar.",
+                        mark=SUPPRESSED_MARK,
+                        threshold=threshold,
+                    ),
+                    style.small,
+                )
+            )
+    else:
+        story.append(text(_("Er zijn geen respondenten in dit schooljaar."), style.body))
+    return story
+
+
+def _suppressed_story(report: Report, threshold: int, style) -> list:
+    """Return the notice that replaces every figure and chart of a suppressed report."""
+    if report.suppression_reason == SMALL_VESTIGING:
+        reason = _(
+            "Een vestiging van deze instelling (%(codes)s) heeft minder dan %(threshold)s "
+            "respondenten. Het verschil met de rapporten van de andere vestigingen zou "
+            "haar uitkomsten tonen.",
+            codes=", ".join(report.small_vestigingen),
+            threshold=threshold,
+        )
+    else:
+        reason = _(
+            "Deze school heeft %(n)s respondenten. Uitkomsten worden pas getoond bij "
+            "minstens %(threshold)s respondenten, omdat antwoorden van minder leerlingen "
+            "tot die leerlingen te herleiden zijn.",
+            n=report.respondents,
+            threshold=threshold,
+        )
+    return [
+        text(_("Indicatoren"), style.heading),
+        text(_("Te weinig respondenten: geen uitkomsten."), style.body),
+        text(reason, style.body),
+        text(
+            _(
+                "Daarom staan in deze factsheet geen indicatoren, geen antwoorden per vraag, "
+                "geen uitkomsten per leerjaar of groep en geen grafieken."
+            ),
+            style.body,
+        ),
+    ]
+
+
 def render_factsheet(
     report: Report, school_name: str, delivery: DeliveryState, threshold: int
 ) -> bytes:
@@ -157,42 +245,10 @@ def render_factsheet(
             )
         )
 
-    story += [
-        text(_("Indicatoren"), style.heading),
-        text(
-            _(
-                "Scores van 1 tot 4; hoger is gunstiger (bij aantasting: minder pesten, geweld en discriminatie). "
-                "Positief is het aandeel respondenten met een score boven het midden van de schaal. "
-                "Landelijk is het gemiddelde van alle scholen van dezelfde sector."
-            ),
-            style.small,
-        ),
-        Spacer(1, 2 * mm),
-        _indicator_table(report),
-        text(_("Ontwikkeling over de jaren"), style.heading),
-    ]
-    if len(report.trend) > 1:
-        story.append(_trend_chart(report))
+    if report.suppressed:
+        story += _suppressed_story(report, threshold, style)
     else:
-        story.append(text(_("Er zijn nog geen gegevens van eerdere schooljaren."), style.body))
-
-    story.append(text(_("Per leerjaar of groep"), style.heading))
-    if report.groups:
-        story.append(_group_table(report, style.cell))
-        if any(group.suppressed for group in report.groups):
-            story.append(
-                text(
-                    _(
-                        "%(mark)s Niet getoond: minder dan %(threshold)s respondenten. "
-                        "Zo blijven de antwoorden van afzonderlijke leerlingen onherkenbaar.",
-                        mark=SUPPRESSED_MARK,
-                        threshold=threshold,
-                    ),
-                    style.small,
-                )
-            )
-    else:
-        story.append(text(_("Er zijn geen respondenten in dit schooljaar."), style.body))
+        story += _figures_story(report, threshold, style)
 
     story += [
         text(_("Levering aan de Inspectie"), style.heading),

@@ -24,8 +24,9 @@ Whole school (positive means a score above the middle of the scale, 2.5):
   aantasting          (6*3.75 + 6*3.25 + 4*8/3)/16 = (42 + 32/3)/16 = 158/48,
                       positive all 16 (3.75, 3.25 and 2.67 all exceed 2.5)
 Groep 7 (12): veiligheidsbeleving 33/12 = 2.75, welbevinden 2.5, aantasting 42/12 = 3.5.
-Groep 8 (4): veiligheidsbeleving 1.25, welbevinden none, aantasting 8/3; shown only when
-the threshold is 4 or lower.
+Groep 8 (4): veiligheidsbeleving 1.25, welbevinden none, aantasting 8/3. Both groups are
+shown only when the threshold is 4 or lower: above it groep 8 is hidden, and groep 7 too,
+because the total minus groep 7 would give groep 8.
 Victimisation, share per option (niet gebeurd, 1 of 2 keer, 3 of 4 keer, 5 keer of vaker)
 over the respondents who answered the item:
   A1: 1 x6, 3 x6, 4 x4 -> 6/16, 0, 6/16, 4/16
@@ -131,20 +132,24 @@ def test_response_rate_and_reliability(app, hand_school):
     assert report.unreliable_reason is None
 
 
-def test_small_group_suppressed_at_threshold(app, hand_school):
+def test_small_group_hides_its_complement(app, hand_school):
     groups = {group.name: group for group in hand_report(app, hand_school).groups}
     assert list(groups) == ["groep 7", "groep 8"]
-    assert not groups["groep 7"].suppressed
-    assert groups["groep 7"].scales["veiligheidsbeleving"].mean == pytest.approx(33 / 12)
-    assert groups["groep 7"].scales["welbevinden"].mean == pytest.approx(2.5)
-    assert groups["groep 7"].scales["aantasting"].mean == pytest.approx(3.5)
     assert groups["groep 8"].suppressed
     assert groups["groep 8"].respondents == 4
     assert groups["groep 8"].scales == {}
+    # The school total (16) minus groep 7 would give groep 8, so groep 7 is hidden too.
+    assert groups["groep 7"].suppressed
+    assert groups["groep 7"].respondents == 12
+    assert groups["groep 7"].scales == {}
 
 
 def test_small_group_shown_with_lower_threshold(app, hand_school):
     groups = {group.name: group for group in hand_report(app, hand_school, threshold=4).groups}
+    assert not groups["groep 7"].suppressed
+    assert groups["groep 7"].scales["veiligheidsbeleving"].mean == pytest.approx(33 / 12)
+    assert groups["groep 7"].scales["welbevinden"].mean == pytest.approx(2.5)
+    assert groups["groep 7"].scales["aantasting"].mean == pytest.approx(3.5)
     assert not groups["groep 8"].suppressed
     assert groups["groep 8"].scales["veiligheidsbeleving"].mean == pytest.approx(1.25)
     assert groups["groep 8"].scales["welbevinden"].mean is None
@@ -255,12 +260,16 @@ def test_page_suppresses_small_group(client, hand_school):
     row = table_row(html, 'data-group="groep 8"')
     assert "te weinig respondenten" in row
     assert "<td>4</td>" in row
+    row = table_row(html, 'data-group="groep 7"')
+    assert "kleinere groep uit het totaal" in row
+    assert "<td>12</td>" in row
     svg = chart(html, "grafiek-groepen")
     texts = [node.text for node in svg.iter(f"{SVG}text")]
     assert "te weinig respondenten" in texts
     assert "groep 8 (4 respondenten)" in texts
-    # Groep 7 has three bars (one per scale); groep 8 none.
-    assert len(svg.findall(f".//{SVG}rect[@class='chart__bar']")) == 3
+    assert "groep 7 (12 respondenten)" in texts
+    # Neither group has bars: groep 8 is small, and groep 7 would give it away.
+    assert svg.findall(f".//{SVG}rect[@class='chart__bar']") == []
 
 
 def test_page_shows_small_group_with_lower_threshold(config, redis, hand_school):

@@ -58,6 +58,15 @@ def _instrument_for(school, school_year) -> Instrument:
     return school_instrument([school], school_year) or Instrument.get(Instrument.code == "msv")
 
 
+def _without_results(payload: str | None) -> bool:
+    """Return whether a stored or previewed summary carries no results (small numbers).
+
+    Summaries stored before the ``suppressed`` field existed lack it, and always carry
+    their results.
+    """
+    return payload is not None and bool(json.loads(payload).get("suppressed"))
+
+
 def _render_page(
     school, school_year, form=None, preview=None, status=200, refusal=None, changing=None
 ):
@@ -93,6 +102,8 @@ def _render_page(
         current=current,
         form=form,
         preview=preview,
+        preview_suppressed=_without_results(preview),
+        current_suppressed=_without_results(current.payload if current else None),
         refusal=refusal,
         changing=changing,
         rejected=rejected,

@@ -34,8 +34,10 @@ class GroupResult:
 
 @dataclass
 class OptionShare:
+    """Share of an item's respondents that chose this option; None in a suppressed report."""
+
     label: str
-    share: float
+    share: float | None
 
 
 @dataclass
@@ -125,16 +127,23 @@ def group_results_from_scores(
     rows: Iterable[tuple[str, dict[str, float]]],
     threshold: int,
     also_hide: frozenset = frozenset(),
+    hide_all: bool = False,
 ) -> list[GroupResult]:
-    """Return results per group from (group, scale scores) rows, hiding groups under threshold."""
+    """Return results per group from (group, scale scores) rows, with small groups hidden.
+
+    ``suppressed_groups`` decides which groups are hidden; ``hide_all`` hides every group,
+    for a report that shows no figures at all.
+    """
     by_group: dict[str, list[dict[str, float]]] = defaultdict(list)
     for group, scores in rows:
         by_group[group].append(scores)
+    counts = {name: len(score_sets) for name, score_sets in by_group.items()}
+    hidden = set(counts) if hide_all else suppressed_groups(counts, threshold, also_hide)
 
     results = []
     for name in sorted(by_group, key=_group_sort_key):
         score_sets = by_group[name]
-        if len(score_sets) < threshold or name in also_hide:
+        if name in hidden:
             results.append(GroupResult(name, len(score_sets), suppressed=True))
             continue
         results.append(
@@ -143,17 +152,51 @@ def group_results_from_scores(
     return results
 
 
+def suppressed_groups(
+    group_counts: dict[str, int], threshold: int, also_hide: frozenset = frozenset()
+) -> frozenset:
+    """Return the groups of one report whose figures are hidden.
+
+    A group with fewer than ``threshold`` respondents is hidden, and so is every group in
+    ``also_hide``. The report's total is always shown, so the total minus the visible
+    groups gives the hidden groups together. When those have fewer than ``threshold``
+    respondents (and more than 0), the smallest visible group is hidden as well, again
+    and again, until the hidden groups together reach the threshold or none is visible.
+    Among visible groups of equal size, the one that comes first in the report's order
+    (``groep 7`` before ``groep 8``) is hidden first. ``group_counts`` maps group to
+    respondents.
+    """
+    hidden = {group for group, count in group_counts.items() if count < threshold}
+    hidden |= also_hide & group_counts.keys()
+    visible = sorted(
+        (group for group in group_counts if group not in hidden),
+        key=lambda group: (group_counts[group], _group_sort_key(group)),
+    )
+    hidden_respondents = sum(group_counts[group] for group in hidden)
+    while visible and 0 < hidden_respondents < threshold:
+        group = visible.pop(0)
+        hidden.add(group)
+        hidden_respondents += group_counts[group]
+    return frozenset(hidden)
+
+
 def hidden_by_difference(group_counts: dict[tuple[str, int], int], threshold: int) -> frozenset:
-    """Return the groups of a combined report that one location's small group could leak.
+    """Return the groups of a combined report that one location's hidden group could leak.
 
     A group combined over several locations may pass the threshold while one location's
-    part of it does not. Its figures minus those of the other locations' own reports
-    would then give that small group away, so such a group is hidden as a whole.
-    ``group_counts`` maps (group, school id) to respondents.
+    part of it is hidden in that location's own report: because it is small, or because
+    ``suppressed_groups`` hid it to protect another small group. The combined figures
+    minus those of the other locations' own reports would then give that part away, so
+    such a group is hidden as a whole. ``group_counts`` maps (group, school id) to
+    respondents.
     """
-    return frozenset(
-        group for (group, _school), count in group_counts.items() if 0 < count < threshold
-    )
+    per_school: dict[int, dict[str, int]] = defaultdict(dict)
+    for (group, school), count in group_counts.items():
+        per_school[school][group] = count
+    hidden: set[str] = set()
+    for counts in per_school.values():
+        hidden |= {group for group in suppressed_groups(counts, threshold) if counts[group] > 0}
+    return frozenset(hidden)
 
 
 def _group_sort_key(name: str) -> tuple:

@@ -51,6 +51,10 @@ def build_summary(school: School, report: Report, answers: DeliveryAnswers) -> d
         },
         "respondents": report.respondents,
         "pupils": report.pupils,
+        # A suppressed report carries None for every mean and share already, so those
+        # fields stay and read null. These two fields record that and why.
+        "suppressed": report.suppressed,
+        "suppression_reason": report.suppression_reason,
         "scales": {
             scale: {
                 "mean": _round(result.mean),

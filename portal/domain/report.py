@@ -1,8 +1,9 @@
 """The report Monitoring Sociale Veiligheid of a school (vestiging or whole BRIN) and year."""
 
 import json
+import logging
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -24,6 +25,7 @@ from portal.models import (
 from .indicators import (
     GroupResult,
     ItemShares,
+    OptionShare,
     ScaleResult,
     ScoringPlan,
     group_results_from_scores,
@@ -35,6 +37,26 @@ from .indicators import (
 # NOTE: the portal's own choice, since no source gives a rule: a sample counts as large
 # enough when at least this share of the 1 October pupils responded.
 RELIABLE_RESPONSE_RATE = 0.3
+
+# Why a report shows no figures (Report.suppression_reason). Answers of fewer respondents
+# than the threshold could be traced to pupils.
+TOO_FEW_RESPONDENTS = "too_few_respondents"
+# A report over several vestigingen in which one vestiging has respondents, but fewer
+# than the threshold. This report minus the own reports of the other vestigingen would
+# give that vestiging's figures.
+SMALL_VESTIGING = "small_vestiging"
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrendYear:
+    """The scale means of one school year of the trend; all None when ``suppressed``."""
+
+    name: str
+    respondents: int
+    means: dict[str, float | None]
+    suppressed: bool = False
 
 
 @dataclass
@@ -48,11 +70,20 @@ class Report:
     comparison: dict[str, float]
     groups: list[GroupResult]
     victimisation: list[ItemShares]
-    trend: list[tuple[str, dict[str, float | None]]] = field(default_factory=list)
+    trend: list[TrendYear] = field(default_factory=list)
     # The date on which the comparison values were frozen, None while none exist.
     comparison_frozen_on: date | None = None
     # The highest score of the scales, from the questionnaire's highest answer.
     scale_max: int = 4
+    # TOO_FEW_RESPONDENTS or SMALL_VESTIGING when the report shows no figures: then every
+    # mean, positive share and victimisation share is None and every group is suppressed.
+    suppression_reason: str | None = None
+    # Location codes of the vestigingen that caused SMALL_VESTIGING.
+    small_vestigingen: list[str] = field(default_factory=list)
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppression_reason is not None
 
     @property
     def response_rate(self) -> float | None:
@@ -234,7 +265,10 @@ def build_report(
     """Compute the report for one or more vestigingen of one sector in a school year.
 
     Only the respondents of the instrument most of them used that year count, so that
-    every mean comes from one questionnaire.
+    every mean comes from one questionnaire. The report shows no figures when it has
+    respondents, but fewer than ``threshold``, or when one of its vestigingen has. Below
+    that, ``suppressed_groups`` and ``hidden_by_difference`` decide which groups are
+    hidden. Each year of the trend follows the same rules.
     """
     sector = schools[0].sector
     pupils = _pupils(schools, school_year)
@@ -258,78 +292,135 @@ def build_report(
     rows = [row for row in current.rows if row[1] == instrument_id]
     scores = [plan.scores(answers) for _school, _instrument, _group, answers in rows]
 
+    codes = {school.id: school.code for school in schools}
+    reason, small = _suppression((row[0] for row in rows), codes, threshold)
     also_hide = frozenset()
     if len(schools) > 1:
         counts = Counter((group, school_id) for school_id, _instrument, group, _answers in rows)
         also_hide = hidden_by_difference(counts, threshold)
+    scales = summarise_scores(plan.answer_max, scores)
+    victimisation = victimisation_shares(items, [row[3] for row in rows])
+    if reason is not None:
+        scales = {
+            scale: ScaleResult(scale, result.respondents, None, None)
+            for scale, result in scales.items()
+        }
+        victimisation = [_without_shares(shares) for shares in victimisation]
+        logger.debug(
+            "report schools=%s year=%s suppressed reason=%s small=%s",
+            sorted(codes),
+            school_year.name,
+            reason,
+            small,
+        )
     report = Report(
         schools=list(schools),
         school_year=school_year,
         instrument=Instrument.get_by_id(instrument_id),
         respondents=len(rows),
         pupils=pupils,
-        scales=summarise_scores(plan.answer_max, scores),
+        scales=scales,
         comparison={scale: mean for scale, (mean, _day) in comparison.items()},
         groups=group_results_from_scores(
             plan.answer_max,
             ((row[2], row_scores) for row, row_scores in zip(rows, scores, strict=True)),
             threshold,
             also_hide,
+            hide_all=reason is not None,
         ),
-        victimisation=victimisation_shares(items, [row[3] for row in rows]),
+        victimisation=victimisation,
         comparison_frozen_on=frozen_on,
         scale_max=max(plan.answer_max.values(), default=4),
+        suppression_reason=reason,
+        small_vestigingen=small,
     )
     if with_trend:
-        known = {school_year.name: {scale: r.mean for scale, r in report.scales.items()}}
-        report.trend = _trend(years, instruments, items_of, known)
+        current_year = TrendYear(
+            school_year.name,
+            report.respondents,
+            {scale: result.mean for scale, result in report.scales.items()},
+            report.suppressed,
+        )
+        report.trend = _trend(years, instruments, items_of, current_year, codes, threshold)
     return report
+
+
+def _suppression(
+    school_ids: Iterable[int], codes: dict[int, str], threshold: int
+) -> tuple[str | None, list[str]]:
+    """Return why a report of these respondents' school ids shows no figures, or None.
+
+    Also returns the location codes of the vestigingen with too few respondents.
+    """
+    counts = Counter(school_ids)
+    total = sum(counts.values())
+    if 0 < total < threshold:
+        return TOO_FEW_RESPONDENTS, []
+    small = sorted(codes[school_id] for school_id, count in counts.items() if count < threshold)
+    if small:
+        return SMALL_VESTIGING, small
+    return None, []
+
+
+def _without_shares(shares: ItemShares) -> ItemShares:
+    """Return the victimisation item with its answer options but no share."""
+    return ItemShares(
+        shares.code, shares.text, [OptionShare(option.label, None) for option in shares.options]
+    )
 
 
 def _trend(
     years: dict[str, _YearRows],
     instruments: dict[str, int],
     items_of: _QuestionnaireItems,
-    known: dict[str, dict[str, float | None]],
-) -> list[tuple[str, dict]]:
+    current_year: TrendYear,
+    codes: dict[int, str],
+    threshold: int,
+) -> list[TrendYear]:
     """Return the scale means of every year that has respondents, oldest first.
 
-    ``known`` contains the means already computed for a year, which are taken as they are.
+    ``current_year`` is the report's own year, already computed. An earlier year follows
+    the same rules as a report of that year, so it is suppressed in the same cases.
     """
     trend = []
     for name in sorted(years):
-        if name in known:
-            trend.append((name, known[name]))
+        if name == current_year.name:
+            trend.append(current_year)
             continue
         instrument_id = instruments[name]
+        rows = [row for row in years[name].rows if row[1] == instrument_id]
+        reason, _small = _suppression((row[0] for row in rows), codes, threshold)
+        if reason is not None:
+            trend.append(TrendYear(name, len(rows), dict.fromkeys(SCALES), suppressed=True))
+            continue
         plan = ScoringPlan.of(items_of(instrument_id, name))
-        scores = (
-            plan.scores(answers)
-            for _school, instrument, _group, answers in years[name].rows
-            if instrument == instrument_id
-        )
-        scales = summarise_scores(plan.answer_max, scores)
-        trend.append((name, {scale: result.mean for scale, result in scales.items()}))
+        scales = summarise_scores(plan.answer_max, (plan.scores(row[3]) for row in rows))
+        means = {scale: result.mean for scale, result in scales.items()}
+        trend.append(TrendYear(name, len(rows), means))
     return trend
 
 
 @dataclass
 class BoardRow:
-    """One school of a board report, with ``suppressed`` set when it has too few respondents."""
+    """One school of a board report."""
 
     school: School
     report: Report
-    suppressed: bool
+
+    @property
+    def suppressed(self) -> bool:
+        """Whether the school's own report hides its figures, so the board report does too."""
+        return self.report.suppressed
 
 
 def build_board_report(board: Board, school_year: SchoolYear, threshold: int) -> list[BoardRow]:
     """Compute the report of every school of the board for the year, by school name.
 
-    A school with respondents, but fewer than ``threshold``, is marked suppressed: its
-    means would come from so few pupils that answers could be traced to them.
+    Each row is the school's own report, so a school whose report shows no figures (see
+    ``build_report``) shows none here either.
     """
     rows = []
     for school in School.select().where(School.board == board).order_by(School.name):
         report = build_report([school], school_year, threshold, with_trend=False)
-        rows.append(BoardRow(school, report, 0 < report.respondents < threshold))
+        rows.append(BoardRow(school, report))
     return rows

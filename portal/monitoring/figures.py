@@ -67,15 +67,16 @@ def scales_chart(report: Report) -> Markup:
 
 
 def trend_chart(report: Report) -> Markup:
-    """Lines of the scale means over the years of the trend."""
-    years = [name for name, _means in report.trend]
+    """Lines of the scale means over the years of the trend; a suppressed year has no point."""
+    years = [year.name for year in report.trend]
     series, parts = [], []
     for scale in SCALES:
         name = str(SCALE_NAMES[scale])
-        values = [means.get(scale) for _year, means in report.trend]
+        values = [year.means.get(scale) for year in report.trend]
         series.append(Series(name, values))
         figures = ", ".join(
-            f"{year} {number(value)}" for year, value in zip(years, values, strict=True)
+            f"{year.name} {_('te weinig respondenten') if year.suppressed else number(value)}"
+            for year, value in zip(report.trend, values, strict=True)
         )
         parts.append(f"{name}: {figures}.")
     return line_chart(
@@ -93,8 +94,10 @@ def victimisation_charts(report: Report) -> list[Markup]:
     """Stacked bars of the answer shares per aantasting item, one chart per answer scale.
 
     Items with different answer options cannot share a legend, so each set of options
-    gets its own chart.
+    gets its own chart. A suppressed report has no shares, so it gets no chart.
     """
+    if report.suppressed:
+        return []
     by_labels: dict[tuple[str, ...], list] = {}
     for shares in report.victimisation:
         labels = tuple(option.label for option in shares.options)
@@ -129,7 +132,10 @@ def groups_chart(report: Report, threshold: int) -> Markup:
     for group in report.groups:
         heading = _("%(group)s (%(n)s respondenten)", group=group.name, n=group.respondents)
         if group.suppressed:
-            note = _("te weinig respondenten")
+            if group.respondents < threshold:
+                note = _("te weinig respondenten")
+            else:
+                note = _("niet getoond, zodat een kleinere groep niet af te leiden is")
             groups.append(BarGroup(heading, note=note))
             parts.append(f"{heading}: {note}.")
             continue
@@ -149,7 +155,8 @@ def groups_chart(report: Report, threshold: int) -> Markup:
             [
                 _scale_intro(report),
                 _(
-                    "Groepen met minder dan %(n)s respondenten worden niet getoond.",
+                    "Groepen met minder dan %(n)s respondenten worden niet getoond, en zo nodig "
+                    "ook de kleinste andere groepen.",
                     n=threshold,
                 ),
                 *parts,

@@ -76,7 +76,7 @@ def report(school_id: int):
     current = current_school_year(today())
     delivery = active_request(school, current) if current else None
     charts = {}
-    if result.respondents:
+    if result.respondents and not result.suppressed:
         charts = {
             "scales": figures.scales_chart(result),
             "groups": figures.groups_chart(result, threshold),
@@ -120,7 +120,7 @@ def _board_rows(board: Board) -> tuple[list[SchoolYear], SchoolYear, list[BoardR
 def board_report(board_id: int):
     board = _board_or_404(board_id)
     years, school_year, rows = _board_rows(board)
-    shown = [row for row in rows if row.report.respondents and not row.suppressed]
+    shown = [row for row in rows if row.report.respondents and not row.report.suppressed]
     charts = {scale: figures.board_scale_chart(rows, scale) for scale in SCALES} if shown else {}
     return render(
         "monitoring/board_report.html",
@@ -179,7 +179,7 @@ def board_report_csv(board_id: int):
             share(result.response_rate),
             _("ja") if result.reliable else _("nee"),
         ]
-        hidden = row.suppressed or result.respondents == 0
+        hidden = result.suppressed or result.respondents == 0
         for scale in SCALES:
             scale_result = result.scales[scale]
             line += [
@@ -187,7 +187,7 @@ def board_report_csv(board_id: int):
                 "" if hidden else share(scale_result.positive_share),
                 decimal(result.comparison.get(scale)),
             ]
-        if row.suppressed:
+        if result.suppressed:
             note = _(
                 "Te weinig respondenten: minder dan %(n)s, dus geen uitkomsten.",
                 n=current_app.config["SUPPRESSION_THRESHOLD"],

@@ -43,9 +43,11 @@ class Item(BaseModel):
 class Respondent(BaseModel):
     """One anonymous completed questionnaire: no name, no pupil number, only the group."""
 
-    school = peewee.ForeignKeyField(School, backref="respondents", on_delete="CASCADE")
+    # The index on (school, school_year, instrument) below serves lookups by school, and
+    # instruments are never looked up from here, so neither key has an index of its own.
+    school = peewee.ForeignKeyField(School, backref="respondents", on_delete="CASCADE", index=False)
     school_year = peewee.ForeignKeyField(SchoolYear, on_delete="CASCADE")
-    instrument = peewee.ForeignKeyField(Instrument, on_delete="RESTRICT")
+    instrument = peewee.ForeignKeyField(Instrument, on_delete="RESTRICT", index=False)
     # Leerjaar (VO) or groep (PO), as the school names it, for example "groep 7" or "leerjaar 2".
     group = peewee.CharField(max_length=32)
     taken_on = peewee.DateField()

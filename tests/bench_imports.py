@@ -9,6 +9,7 @@ as the support desk, and prints p50 and p95 in milliseconds.
 
 import argparse
 import logging
+import multiprocessing
 import random
 import shutil
 import statistics
@@ -97,19 +98,73 @@ def _report_timings(app, schools: list[School], requests: int) -> list[float]:
     return timings
 
 
-def run(database: str, url: str, schools: int, respondents: int, requests: int) -> dict:
+def _import_files(work: list[tuple[int, bytes]]) -> int:
+    """Import each (school id, file) as the upload page does; return the respondents."""
+    school_year = SchoolYear.get(SchoolYear.name == YEAR)
+    instrument = Instrument.get(Instrument.code == "msv")
+    imported = 0
+    for school_id, data in work:
+        school = School.get_by_id(school_id)
+        survey_import = create_import(
+            school, school_year, instrument, "msv", "bench.csv", data, None
+        )
+        run_import(survey_import, data, 10)
+        assert survey_import.status == "completed", survey_import.errors
+        imported += survey_import.rows
+    return imported
+
+
+_worker_app = None
+
+
+def _start_worker(config: dict) -> None:
+    global _worker_app
+    logging.getLogger().setLevel(logging.WARNING)
+    _worker_app = create_app(config)
+
+
+def _ready(_number: int) -> bool:
+    # Long enough that each process takes one of these tasks, so all have built their app.
+    time.sleep(0.5)
+    return _worker_app is not None
+
+
+def _import_chunk(work: list[tuple[int, bytes]]) -> int:
+    with _worker_app.app_context(), db.connection_context():
+        return _import_files(work)
+
+
+def _import_in_processes(
+    config: dict, work: list[tuple[int, bytes]], processes: int
+) -> tuple[int, float]:
+    """Import the files in ``processes`` parallel processes, as that many workers would.
+
+    The clock starts when every process has started and built its app.
+    """
+    chunks = [work[number::processes] for number in range(processes)]
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(processes, initializer=_start_worker, initargs=(config,)) as pool:
+        assert all(pool.map(_ready, range(processes), chunksize=1))
+        started = time.perf_counter()
+        imported = sum(pool.map(_import_chunk, chunks, chunksize=1))
+        seconds = time.perf_counter() - started
+    return imported, seconds
+
+
+def run(
+    database: str, url: str, schools: int, respondents: int, requests: int, processes: int
+) -> dict:
     data_dir = Path(tempfile.mkdtemp(prefix="bench-imports-"))
-    app = create_app(
-        {
-            "PORTAL_ENV": "testing",
-            "PORTAL_TODAY": TODAY,
-            "PORTAL_DATA_DIR": data_dir,
-            "DATABASE_URL": url,
-            "REDIS_URL": "redis://127.0.0.1:1/0",
-            "SECRET_KEY": "bench",
-            "WTF_CSRF_ENABLED": False,
-        }
-    )
+    config = {
+        "PORTAL_ENV": "testing",
+        "PORTAL_TODAY": TODAY,
+        "PORTAL_DATA_DIR": data_dir,
+        "DATABASE_URL": url,
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "SECRET_KEY": "bench",
+        "WTF_CSRF_ENABLED": False,
+    }
+    app = create_app(config)
     try:
         with app.app_context():
             migrate_database()
@@ -117,20 +172,17 @@ def run(database: str, url: str, schools: int, respondents: int, requests: int) 
                 load_demo_data(PASSWORD)
                 created = _create_schools(schools)
                 files = _files(created, respondents)
-                school_year = SchoolYear.get(SchoolYear.name == YEAR)
-                instrument = Instrument.get(Instrument.code == "msv")
+                work = [(school.id, data) for school, data in zip(created, files, strict=True)]
+            if processes == 1:
                 started = time.perf_counter()
-                imported = 0
-                for school, data in zip(created, files, strict=True):
-                    survey_import = create_import(
-                        school, school_year, instrument, "msv", "bench.csv", data, None
-                    )
-                    run_import(survey_import, data, 10)
-                    assert survey_import.status == "completed", survey_import.errors
-                    imported += survey_import.rows
+                with db.connection_context():
+                    imported = _import_files(work)
                 seconds = time.perf_counter() - started
+            else:
+                imported, seconds = _import_in_processes(config, work, processes)
         print(
-            f"{database}: {imported:,} respondents in {len(files):,} files, {seconds:.1f} s, "
+            f"{database}, {processes} import processes: {imported:,} respondents in "
+            f"{len(files):,} files, {seconds:.1f} s, "
             f"{imported / seconds:,.0f} respondents per second",
             flush=True,
         )
@@ -142,6 +194,7 @@ def run(database: str, url: str, schools: int, respondents: int, requests: int) 
     quantiles = statistics.quantiles(timings, n=100)
     return {
         "database": database,
+        "processes": processes,
         "files": len(files),
         "respondents": imported,
         "seconds": seconds,
@@ -175,43 +228,45 @@ def main() -> None:
     parser.add_argument("--respondents", type=int, default=412_000)
     parser.add_argument("--requests", type=int, default=200, help="report page requests")
     parser.add_argument(
+        "--processes",
+        default="1,2",
+        help="comma-separated numbers of parallel import processes; each gets a fresh database",
+    )
+    parser.add_argument(
         "--postgres",
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="a PostgreSQL server on which the user may create databases; '' skips it",
     )
     args = parser.parse_args()
     logging.getLogger().setLevel(logging.WARNING)
+    process_counts = [int(number) for number in args.processes.split(",")]
+    sizes = (args.schools, args.respondents, args.requests)
 
     print(_machine())
     results = []
-    sqlite_dir = Path(tempfile.mkdtemp(prefix="bench-imports-db-"))
-    try:
-        results.append(
-            run(
-                "SQLite",
-                f"sqlite:///{sqlite_dir / 'portal.db'}",
-                args.schools,
-                args.respondents,
-                args.requests,
-            )
-        )
-    finally:
-        shutil.rmtree(sqlite_dir, ignore_errors=True)
-    if args.postgres:
-        url, drop = _postgres_database(args.postgres)
+    for processes in process_counts:
+        sqlite_dir = Path(tempfile.mkdtemp(prefix="bench-imports-db-"))
         try:
-            results.append(run("PostgreSQL", url, args.schools, args.respondents, args.requests))
+            url = f"sqlite:///{sqlite_dir / 'portal.db'}"
+            results.append(run("SQLite", url, *sizes, processes))
         finally:
-            drop()
+            shutil.rmtree(sqlite_dir, ignore_errors=True)
+        if args.postgres:
+            url, drop = _postgres_database(args.postgres)
+            try:
+                results.append(run("PostgreSQL", url, *sizes, processes))
+            finally:
+                drop()
 
     print(
-        "| database | files | respondents | seconds | respondents per second | report p50 ms | report p95 ms |"
+        "| database | import processes | files | respondents | seconds "
+        "| respondents per second | report p50 ms | report p95 ms |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
-            f"| {r['database']} | {r['files']:,} | {r['respondents']:,} | {r['seconds']:.1f} "
-            f"| {r['per_second']:,.0f} | {r['p50']:.1f} | {r['p95']:.1f} |"
+            f"| {r['database']} | {r['processes']} | {r['files']:,} | {r['respondents']:,} "
+            f"| {r['seconds']:.1f} | {r['per_second']:,.0f} | {r['p50']:.1f} | {r['p95']:.1f} |"
         )
 
 

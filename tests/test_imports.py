@@ -622,6 +622,58 @@ def test_import_refreshes_delivery_payload(client, app, staff):
         assert '"respondents":14' in request.payload.replace(" ", "")
 
 
+def _request_of(app, code: str, level: str):
+    """Create an approved request of the vestiging with a summary at ``level``."""
+    from dataclasses import replace
+
+    from portal.domain.delivery import build_payload
+    from portal.domain.payload import sha256_hex
+
+    from .factories import ANSWERS, make_approved_request
+
+    with app.app_context(), db.connection_context():
+        school = School.get_by_id(school_id(app, code))
+        request = make_approved_request(date(2018, 7, 1), school)
+        payload = build_payload(school, request.school_year, replace(ANSWERS, level=level), 10)
+        request.level = level
+        request.payload = payload.decode()
+        request.payload_sha256 = sha256_hex(payload)
+        request.save()
+        return request.id, request.payload_sha256
+
+
+def _summary_of(app, request_id: int) -> tuple[str, dict]:
+    from portal.models import DeliveryRequest
+
+    with app.app_context(), db.connection_context():
+        request = DeliveryRequest.get_by_id(request_id)
+        return request.payload_sha256, json.loads(request.payload)
+
+
+def test_import_refreshes_brin_request_of_sibling(client, app, staff):
+    # 15KU01 is another vestiging of the BRIN of 15KU00, the school that imports.
+    brin_request, brin_sha = _request_of(app, "15KU01", "brin")
+
+    assert post_file(client, staff, csv_bytes(own_rows(14))).status_code == 303
+
+    sha, summary = _summary_of(app, brin_request)
+    assert sha != brin_sha
+    with app.app_context(), db.connection_context():
+        year = SchoolYear.get(SchoolYear.name == "2017-2018")
+        sibling = Respondent.select().where(
+            (Respondent.school == school_id(app, "15KU01")) & (Respondent.school_year == year)
+        )
+        assert summary["respondents"] == 14 + sibling.count()
+
+
+def test_import_keeps_vestiging_request_of_sibling(client, app, staff):
+    sibling_request, sibling_sha = _request_of(app, "15KU01", "vestiging")
+
+    assert post_file(client, staff, csv_bytes(own_rows(14))).status_code == 303
+
+    assert _summary_of(app, sibling_request)[0] == sibling_sha
+
+
 def test_xlsx_stale_dimension_reads_all_rows(client, app, staff):
     rows = own_rows(30)
     # A program that wrote the sheet left a <dimension> of 3 columns and 5 rows.

@@ -19,9 +19,18 @@ from peewee import PostgresqlDatabase
 
 from portal import clock
 from portal.domain import audit
-from portal.domain.delivery import APPROVED, RETRYING, SUBMITTED, active_request, refresh_payload
+from portal.domain.delivery import APPROVED, RETRYING, SUBMITTED, refresh_payload
 from portal.domain.report import questionnaire_items
-from portal.models import Instrument, Respondent, School, SchoolYear, SurveyImport, User, db
+from portal.models import (
+    DeliveryRequest,
+    Instrument,
+    Respondent,
+    School,
+    SchoolYear,
+    SurveyImport,
+    User,
+    db,
+)
 
 from .errors import MAX_REPORTED, FileRejected, ImportRejected, Problem
 from .formats import ImportFormat, import_formats
@@ -225,9 +234,29 @@ def _replace_respondents(survey_import: SurveyImport, checked: CheckedFile, thre
                 removed=replaced,
                 **details,
             )
-        request = active_request(school, school_year, instrument)
-        if request is not None and request.status in REFRESHABLE:
+        for request in _requests_to_refresh(school, school_year):
             refresh_payload(request, threshold, survey_import.user)
+
+
+def _requests_to_refresh(school: School, school_year: SchoolYear) -> list[DeliveryRequest]:
+    """Return the unsent requests of the year whose summary covers the school's data.
+
+    That is the school's own request, and a whole-BRIN request of another vestiging of the
+    same BRIN, whose summary also counts this school's respondents.
+    """
+    same_brin = School.select(School.id).where(School.brin == school.brin)
+    return list(
+        DeliveryRequest.select()
+        .where(
+            (DeliveryRequest.school_year == school_year)
+            & DeliveryRequest.status.in_(REFRESHABLE)
+            & (
+                (DeliveryRequest.school == school)
+                | (DeliveryRequest.school.in_(same_brin) & (DeliveryRequest.level == "brin"))
+            )
+        )
+        .order_by(DeliveryRequest.id)
+    )
 
 
 def run_import(

@@ -17,11 +17,11 @@ from portal.delivery.messages import refusal_message
 from portal.domain.board import DEFAULT_WARNING_DAYS, SchoolStatus, State, school_statuses
 from portal.domain.calendar import DeliveryRefused, current_school_year, delivery_dates
 from portal.domain.delivery import approve_request, reject_request, submit_request
+from portal.domain.spreadsheet import csv_bytes
 from portal.models import DeliveryRequest, Instrument, School, SchoolYear, db
 from portal.queue import enqueue_mail_run
 from portal.rendering import render
 
-from .export import csv_bytes
 from .forms import APPROVE, REJECT, BulkConsentForm, BulkDecisionForm
 from .messages import STATE_LABELS, next_step, risk_message, state_description, state_label
 

@@ -9,11 +9,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from portal.access import roles_required, school_or_404, sees_whole_brin
-from portal.board.export import csv_bytes
 from portal.clock import today
 from portal.domain.calendar import current_school_year
 from portal.domain.delivery import active_request, report_schools
 from portal.domain.report import RELIABLE_RESPONSE_RATE, BoardRow, build_board_report, build_report
+from portal.domain.spreadsheet import csv_bytes
 from portal.models import SCALES, Board, Respondent, School, SchoolYear
 from portal.rendering import render
 

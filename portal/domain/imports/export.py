@@ -4,8 +4,8 @@ import csv
 import io
 import json
 
-from portal.board.export import spreadsheet_safe
 from portal.domain.report import questionnaire_items
+from portal.domain.spreadsheet import spreadsheet_safe
 from portal.models import Instrument, Respondent, School, SchoolYear
 
 FIXED_COLUMNS = ("brin", "vestiging", "schooljaar", "respondent", "groep", "datum")

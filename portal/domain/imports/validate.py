@@ -12,7 +12,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 
-from portal.board.export import FORMULA_START
+from portal.domain.spreadsheet import FORMULA_START
 
 from .errors import FileRejected, ImportRejected, ProblemList
 from .formats import ImportFormat

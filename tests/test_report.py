@@ -34,8 +34,12 @@ over the respondents who answered the item:
   A3: 1 x6, 2 x6       -> 6/12, 6/12, 0, 0 (P3 skipped it)
   A4: 2 x6, 1 x10      -> 10/16, 6/16, 0, 0
 Response rate 16/40 = 0.4, at least 0.3, so the sample is reliable.
+
+Every test of this school runs twice: with the respondents written to the database, and
+with the same respondents imported from a small CSV file through the import page.
 """
 
+import io
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -72,17 +76,71 @@ def add_respondents(school: School, year: SchoolYear, group: str, answers: dict,
         )
 
 
-@pytest.fixture
-def hand_school(app) -> int:
-    """The school of the module docstring; returns its id."""
+ITEM_CODES = ("V1", "V2", "V3", "V4", "W1", "W2", "W3", "W4", "A1", "A2", "A3", "A4", "X1")
+
+
+def hand_file(school: School) -> bytes:
+    """Return the respondents of the module docstring as an own-format CSV file.
+
+    It is written as Excel on Dutch Windows writes it: semicolons, Windows-1252, dates day
+    first, and a skipped answer as an empty cell.
+    """
+    lines = [
+        ";".join(("brin", "vestiging", "schooljaar", "respondent", "groep", "datum", *ITEM_CODES))
+    ]
+    patterns = [("groep 7", P1)] * 6 + [("groep 7", P2)] * 6 + [("groep 8", P3)] * 4
+    for number, (group, answers) in enumerate(patterns, start=1):
+        cells = [str(answers.get(code, "")) for code in ITEM_CODES]
+        lines.append(
+            ";".join(
+                (
+                    school.brin,
+                    school.vestiging,
+                    "2017-2018",
+                    str(number),
+                    group,
+                    "01-12-2017",
+                    *cells,
+                )
+            )
+        )
+    return ("\r\n".join(lines) + "\r\n").encode("cp1252")
+
+
+@pytest.fixture(params=["rows", "file"])
+def hand_school(request, app) -> int:
+    """The school of the module docstring; returns its id.
+
+    With "rows" its respondents are written to the database directly, with "file" they
+    are imported from a small CSV file through the import page, as a school would.
+    """
     with app.app_context(), db.connection_context():
         school = make_school()
         year = SchoolYear.get(SchoolYear.name == "2017-2018")
         PupilCount.create(school=school, school_year=year, pupils=40)
-        add_respondents(school, year, "groep 7", P1, 6)
-        add_respondents(school, year, "groep 7", P2, 6)
-        add_respondents(school, year, "groep 8", P3, 4)
-        return school.id
+        if request.param == "rows":
+            add_respondents(school, year, "groep 7", P1, 6)
+            add_respondents(school, year, "groep 7", P2, 6)
+            add_respondents(school, year, "groep 8", P3, 4)
+        data = hand_file(school)
+    if request.param == "file":
+        importer = app.test_client()
+        login = importer.post(
+            "/inloggen", data={"email": "helpdesk@demo.test", "password": DEMO_PASSWORD}
+        )
+        assert login.status_code == 303
+        response = importer.post(
+            f"/scholen/{school.id}/importeren",
+            data={
+                "schooljaar": "2017-2018",
+                "instrument": "msv",
+                "formaat": "msv",
+                "bestand": (io.BytesIO(data), "antwoorden.csv"),
+            },
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 303, response.text
+    return school.id
 
 
 def hand_report(app, school_id: int, threshold: int = 10):

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from pypdf import PdfReader
 
-from portal.models import DeliveryRequest, db
+from portal.models import DeliveryRequest, SurveyImport, db
 
 from .browser_support import CHROMIUM_ARGS, PortalServer, find_chromium, run_portal
 from .conftest import DEMO_PASSWORD
@@ -390,3 +390,87 @@ def test_download_factsheet_when_ready(page, screenshot, javascript):
     assert pdf.startswith(b"%PDF"), f"not a PDF (initial status {first_status}): {pdf[:40]!r}"
     text = "\n".join(page_.extract_text() for page_ in PdfReader(io.BytesIO(pdf)).pages)
     assert "Rivierenland College" in text
+
+
+def _survey_file(path: Path, respondents: int) -> Path:
+    """Write an own-format CSV of 15KU00 for 2017-2018, as Excel on Dutch Windows saves it."""
+    items = ("V1", "V2", "V3", "V4", "W1", "W2", "W3", "W4", "A1", "A2", "A3", "A4", "X1")
+    lines = [";".join(("brin", "vestiging", "schooljaar", "respondent", "groep", "datum", *items))]
+    for number in range(1, respondents + 1):
+        answers = [str(1 + (number + position) % 4) for position in range(len(items))]
+        group = f"groep {6 + number % 3}"
+        lines.append(
+            ";".join(("15KU", "00", "2017-2018", str(number), group, "04-12-2017", *answers))
+        )
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    return path
+
+
+def _upload_survey_file(page: Page, path: Path) -> None:
+    tile = school_tile(page, "OBS De Regenboog")
+    tile.get_by_role("link", name="Gegevens inlezen").click()
+    expect(
+        page.get_by_role("heading", level=1, name="Gegevens inlezen: OBS De Regenboog (15KU00)")
+    ).to_be_visible()
+    page.locator("#schooljaar").select_option("2017-2018")
+    page.get_by_label("Bestand (CSV of XLSX)").set_input_files(path)
+    page.get_by_role("button", name="Bestand inlezen").click()
+
+
+def _check_imported(page: Page, respondents: int, timeout_ms: int = STEP_TIMEOUT_MS) -> None:
+    expect(page.get_by_text(f"{respondents} respondenten.").first).to_be_visible(timeout=timeout_ms)
+    page.get_by_role("link", name="Naar het rapport").click()
+    expect(
+        page.get_by_role("heading", level=1, name="Monitoring Sociale Veiligheid")
+    ).to_be_visible()
+    figure = page.locator(".key-figures > div").filter(has_text="Respondenten").locator("dd")
+    expect(figure).to_have_text(str(respondents))
+    check_report_figures(page)
+
+
+def test_import_file_shows_in_report(page, screenshot, tmp_path):
+    log_in(page, SCHOOL_USER)
+    _upload_survey_file(page, _survey_file(tmp_path / "antwoorden.csv", 45))
+    screenshot(page, "import-klaar")
+    _check_imported(page, 45)
+
+
+@pytest.fixture
+def large_file_env(portal_env) -> dict[str, str]:
+    # Files over 2,000 bytes go to the worker, so a file of 60 respondents takes the
+    # path of a large file, which is a job and a status page that follows it.
+    portal_env["PORTAL_IMPORT_INLINE_MAX_BYTES"] = "2000"
+    return portal_env
+
+
+def test_large_import_runs_in_worker(large_file_env, page, screenshot, javascript, tmp_path, app):
+    log_in(page, SCHOOL_USER)
+    if javascript:
+        mark_document(page)
+    _upload_survey_file(page, _survey_file(tmp_path / "groot.csv", 60))
+    # Without JavaScript the status page offers a link to reload it. With JavaScript it
+    # requests its own fragment every second.
+    status = page.locator(".job-status")
+    expect(status).to_be_visible()
+    screenshot(page, "import-status")
+    if not javascript:
+        refresh = page.get_by_role("link", name="Vernieuwen")
+        for _ in range(30):
+            if status.get_attribute("data-status") not in ("queued", "running"):
+                break
+            if refresh.count():
+                refresh.click()
+            page.wait_for_timeout(500)
+    _check_imported(page, 60, timeout_ms=30_000)
+    with app.app_context(), db.connection_context():
+        survey_import = SurveyImport.select().order_by(SurveyImport.id.desc()).get()
+    assert survey_import.rq_job_id, "the file was imported within the request, not by the worker"
+    assert survey_import.file_path == "", "the stored upload was not removed"
+
+
+def test_report_fits_narrow_screen(page):
+    log_in(page, SCHOOL_USER)
+    open_report(page, "OBS De Regenboog", "15KU00")
+    page.set_viewport_size({"width": 400, "height": 800})
+    # Wide tables scroll inside their own region, so the page keeps the screen's width.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400

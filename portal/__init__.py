@@ -49,6 +49,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["redis"] = Redis.from_url(app.config["REDIS_URL"])
 
     babel.init_app(app, locale_selector=lambda: "nl", timezone_selector=lambda: "Europe/Amsterdam")
+    # These hooks run before CSRFProtect's check, because that check reads the form, and
+    # an upload view's own size limit must be in force before anything reads the body.
+    _register_database_hooks(app)
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
@@ -56,7 +59,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_message = _l("Log in om deze pagina te zien.")
     login_manager.login_message_category = "info"
 
-    _register_database_hooks(app)
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_template_helpers(app)

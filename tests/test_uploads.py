@@ -2,9 +2,12 @@
 
 import io
 
+from werkzeug.test import encode_multipart
+
+from portal import create_app
 from portal.models import SurveyImport, db
 
-from .conftest import school_id
+from .conftest import DEMO_PASSWORD, csrf_token, school_id
 
 
 def _upload(client, path: str, size: int = 100):
@@ -53,3 +56,37 @@ def test_upload_limit_is_per_view(client, auth, app):
     upload = _upload(client, f"/scholen/{school}/importeren", size=5_000)
     assert upload.status_code == 422
     assert "te groot" not in upload.text
+
+
+def test_upload_limit_holds_with_csrf(config, redis):
+    # The CSRF check reads the form, so the import page's own limit must be in force first.
+    app = create_app({**config, "WTF_CSRF_ENABLED": True, "UPLOAD_MAX_BYTES": 5_000_000})
+    client = app.test_client()
+    page = client.get("/inloggen")
+    token = csrf_token(page.text)
+    login = client.post(
+        "/inloggen",
+        data={"email": "school@demo.test", "password": DEMO_PASSWORD, "csrf_token": token},
+    )
+    assert login.status_code == 303
+    school = school_id(app, "15KU00")
+    form = client.get(f"/scholen/{school}/importeren")
+    # The body is encoded in memory: the test client would spool a body this large to a
+    # temporary file that it never closes.
+    boundary, body = encode_multipart(
+        {
+            "csrf_token": csrf_token(form.text),
+            "schooljaar": "2017-2018",
+            "instrument": "msv",
+            "formaat": "msv",
+            # Larger than the 2 MiB of plain forms, smaller than the import page's limit.
+            "bestand": (io.BytesIO(b"x" * 3_000_000), "antwoorden.csv"),
+        }
+    )
+    response = client.post(
+        f"/scholen/{school}/importeren",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code != 413, response.text
+    assert response.status_code in (303, 422)

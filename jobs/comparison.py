@@ -2,6 +2,8 @@
 
 import logging
 
+from flask import current_app
+
 from portal.clock import today
 from portal.domain import audit
 from portal.domain.comparison import due_years, freeze_comparison, plan_freeze
@@ -24,7 +26,9 @@ def freeze_planned_comparisons() -> list[str]:
     for school_year in due_years(day):
         planned = school_year.comparison_freeze_on
         with db.atomic():
-            written = freeze_comparison(school_year, day)
+            written = freeze_comparison(
+                school_year, day, current_app.config["SUPPRESSION_THRESHOLD"]
+            )
             plan_freeze(school_year, None)
             audit.record(
                 "comparison.frozen",

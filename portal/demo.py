@@ -8,6 +8,8 @@ import json
 import random
 from datetime import timedelta
 
+from flask import current_app
+
 from .clock import today, utcnow
 from .domain.calendar import school_year_name
 from .domain.comparison import freeze_comparison
@@ -188,7 +190,9 @@ def load_demo_data(password: str) -> dict:
                 UserSchool.create(user=user, school=schools[code])
 
         for year in years:
-            freeze_comparison(year, min(today(), year.ends_on))
+            freeze_comparison(
+                year, min(today(), year.ends_on), current_app.config["SUPPRESSION_THRESHOLD"]
+            )
 
     return {
         "boards": len(boards),

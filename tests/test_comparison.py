@@ -74,7 +74,7 @@ def test_means_computed_by_hand(app_context):
     _add_respondents(first, year, [{"W1": 3, "W3": 4}])
     _add_respondents(special, year, [{"A1": 1}])
 
-    values = {(v["sector"], v["scale"]): v for v in compute_comparison(year)}
+    values = {(v["sector"], v["scale"]): v for v in compute_comparison(year, threshold=1)}
 
     safety = values[("PO", "veiligheidsbeleving")]
     assert safety["mean"] == pytest.approx(2.75)
@@ -88,12 +88,32 @@ def test_means_computed_by_hand(app_context):
     assert ("VO", "veiligheidsbeleving") not in values
 
 
+def test_small_school_left_out(app_context):
+    """A school under the threshold shows no figures, so it must not count in the mean."""
+    year = SchoolYear.get(SchoolYear.name == "2020-2021")
+    large, small = make_school(), make_school()
+    _add_respondents(large, year, [{"V1": 4}] * 10)
+    _add_respondents(small, year, [{"V1": 1}] * 9)
+
+    safety = {v["sector"]: v for v in compute_comparison(year, threshold=10)
+              if v["scale"] == "veiligheidsbeleving"}  # fmt: skip
+    assert safety["PO"]["mean"] == pytest.approx(4.0)
+    assert safety["PO"]["schools"] == 1
+    assert safety["PO"]["respondents"] == 10
+
+    # At a threshold of 9 both schools count, each with its own mean: (4 + 1) / 2.
+    lower = {v["sector"]: v for v in compute_comparison(year, threshold=9)
+             if v["scale"] == "veiligheidsbeleving"}  # fmt: skip
+    assert lower["PO"]["mean"] == pytest.approx(2.5)
+    assert lower["PO"]["schools"] == 2
+
+
 def test_freeze_stores_values_with_date(app_context):
     year = SchoolYear.get(SchoolYear.name == "2020-2021")
     school = make_school()
     _add_respondents(school, year, [{"V1": 4}, {"V1": 3}])
 
-    written = freeze_comparison(year, date(2021, 5, 1))
+    written = freeze_comparison(year, date(2021, 5, 1), threshold=1)
 
     assert written == 1
     assert _stored(year, "PO") == {"veiligheidsbeleving": (3.5, 2, 1, date(2021, 5, 1))}
@@ -122,7 +142,7 @@ def test_frozen_value_unmoved_by_new_data(client, auth, app):
     assert page_after == page_before
 
     with app.app_context(), db.connection_context():
-        freeze_comparison(year, DEFAULT_TODAY)
+        freeze_comparison(year, DEFAULT_TODAY, threshold=10)
         stored_again = _stored(year, "PO")
     page_again = _report_comparison_cells(client.get(url).get_data(as_text=True))
     assert stored_again["veiligheidsbeleving"][0] < stored_before["veiligheidsbeleving"][0]

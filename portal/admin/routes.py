@@ -4,7 +4,7 @@ import logging
 import re
 from datetime import date
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -354,7 +354,7 @@ def freeze():
     # The freeze runs inside the request: 412,000 respondents took 3.3 s on SQLite and
     # 4.9 s on PostgreSQL on the development machine, well within the web timeout.
     with db.atomic():
-        written = freeze_comparison(school_year, day)
+        written = freeze_comparison(school_year, day, current_app.config["SUPPRESSION_THRESHOLD"])
         plan_freeze(school_year, None)
         audit.record(
             "comparison.frozen",

@@ -33,15 +33,19 @@ class FreezeRefused(Exception):
         return f"{self.code} {self.params}"
 
 
-def compute_comparison(school_year: SchoolYear) -> list[dict]:
+def compute_comparison(school_year: SchoolYear, threshold: int) -> list[dict]:
     """Compute the comparison value per sector and scale from the respondents of the year.
 
-    Returns one dict per value with sector, scale, mean, respondents and schools.
+    Returns one dict per value with sector, scale, mean, respondents and schools. A school
+    with fewer than ``threshold`` respondents is left out: its report shows no figures,
+    and a comparison value that counted it would give them away to anyone who knows the
+    other schools' means.
     """
     # (school id, sector) -> scale -> [sum of respondent scores, respondents]
     school_totals: dict[tuple[int, str], dict[str, list[float]]] = defaultdict(
         lambda: defaultdict(lambda: [0.0, 0])
     )
+    school_respondents: dict[tuple[int, str], int] = defaultdict(int)
     plans: dict[tuple[int, str], ScoringPlan] = {}
     query = (
         Respondent.select(
@@ -58,6 +62,7 @@ def compute_comparison(school_year: SchoolYear) -> list[dict]:
         if plan is None:
             items = questionnaire_items(Instrument.get_by_id(instrument_id), sector, school_year)
             plan = plans[key] = ScoringPlan.of(items)
+        school_respondents[(school_id, sector)] += 1
         totals = school_totals[(school_id, sector)]
         for scale, score in plan.scores(json.loads(answers_json)).items():
             entry = totals[scale]
@@ -68,7 +73,9 @@ def compute_comparison(school_year: SchoolYear) -> list[dict]:
     sector_totals: dict[str, dict[str, list[float]]] = defaultdict(
         lambda: defaultdict(lambda: [0.0, 0, 0])
     )
-    for (_school_id, sector), scales in school_totals.items():
+    for (school_id, sector), scales in school_totals.items():
+        if school_respondents[(school_id, sector)] < threshold:
+            continue
         for scale, (total, respondents) in scales.items():
             entry = sector_totals[sector][scale]
             entry[0] += total / respondents
@@ -94,13 +101,13 @@ def compute_comparison(school_year: SchoolYear) -> list[dict]:
     return values
 
 
-def freeze_comparison(school_year: SchoolYear, frozen_on: date) -> int:
+def freeze_comparison(school_year: SchoolYear, frozen_on: date, threshold: int) -> int:
     """Compute and store the comparison values of the year; return the rows written.
 
     The old values of the year are replaced in the same transaction, so a report never
     sees a half-frozen year.
     """
-    values = compute_comparison(school_year)
+    values = compute_comparison(school_year, threshold)
     with db.atomic():
         if isinstance(db.obj, PostgresqlDatabase):
             # Two freezes of one year at once (the planned job and an admin) would both

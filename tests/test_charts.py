@@ -193,3 +193,18 @@ def test_charts_use_no_style_attributes():
             assert "style" not in node.attrib
         assert "<style" not in str(markup)
         assert "<script" not in str(markup)
+
+
+def test_chart_carries_no_more_precision():
+    # 2.8864 and 2.8851 show as 2,89 in the table, so the chart must not tell them apart.
+    first = parse(bar_chart("c", "t", "d", [BarGroup(None, [Bar("a", 2.8864, 2.56145)])], 4))
+    second = parse(bar_chart("c", "t", "d", [BarGroup(None, [Bar("a", 2.8851, 2.5551)])], 4))
+    assert ET.tostring(first) == ET.tostring(second)
+    bar = first.find(f".//{SVG}rect[@class='chart__bar']")
+    assert bar.get("data-value") == "2.89"
+
+
+def test_shares_rounded_to_whole_percentages():
+    row = StackRow("vraag", [0.4567, 0.5433])
+    assert row.shares == [0.46, 0.54]
+    assert Series("lijn", [3.14159, None]).values == [3.14, None]

@@ -45,6 +45,17 @@ LINE_PLOT_HEIGHT = 200
 LINE_PLOT_LEFT = 48
 MARKER_SIZE = 5
 
+# Every value is rounded to the precision the tables show (2 decimals for means, whole
+# percentages for shares) before it is drawn. Unrounded bar lengths or data attributes would
+# give away more than the page shows, which makes working back to a hidden school exact.
+MEAN_DECIMALS = 2
+SHARE_DECIMALS = 2
+
+
+def _rounded(value: float | None, decimals: int) -> float | None:
+    return None if value is None else round(value, decimals)
+
+
 STACK_HEIGHT = 22
 # A segment narrower than this gets no percentage label, since "100%" would not fit.
 MIN_SEGMENT_LABEL_WIDTH = 36
@@ -59,6 +70,10 @@ class Bar:
     reference: float | None = None
     # Text shown in place of a bar that has no value.
     note: str = "–"
+
+    def __post_init__(self) -> None:
+        self.value = _rounded(self.value, MEAN_DECIMALS)
+        self.reference = _rounded(self.reference, MEAN_DECIMALS)
 
 
 @dataclass
@@ -77,6 +92,9 @@ class Series:
     label: str
     values: list[float | None]
 
+    def __post_init__(self) -> None:
+        self.values = [_rounded(value, MEAN_DECIMALS) for value in self.values]
+
 
 @dataclass
 class StackRow:
@@ -86,6 +104,9 @@ class StackRow:
     shares: list[float]
     # Text shown in place of the bar when no respondent answered.
     note: str | None = None
+
+    def __post_init__(self) -> None:
+        self.shares = [round(share, SHARE_DECIMALS) for share in self.shares]
 
 
 def _text(x: float, y: float, content: str, css_class: str = "", **attributes) -> str:
@@ -167,7 +188,7 @@ def bar_chart(
             body.append(
                 f'<rect class="chart__bar" x="{plot_left:.1f}" y="{y:.1f}" '
                 f'width="{end - plot_left:.2f}" height="{BAR_HEIGHT}" fill="{BAR_FILL}" '
-                f'data-value="{bar.value:.4f}"/>'
+                f'data-value="{bar.value:.2f}"/>'
             )
             value_text = number(bar.value, locale)
             text_end = end

@@ -235,7 +235,16 @@ def render_factsheet(
             style.body,
         ),
     ]
-    if report.respondents and not report.reliable:
+    if report.unreliable_reason == "more_than_pupils":
+        story.append(
+            text(
+                _(
+                    "Er zijn meer respondenten dan leerlingen op 1 oktober: het ingelezen bestand of het leerlingaantal klopt niet."
+                ),
+                style.body,
+            )
+        )
+    elif report.respondents and not report.reliable:
         story.append(
             text(
                 _(

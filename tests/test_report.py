@@ -214,6 +214,22 @@ def test_small_group_shown_with_lower_threshold(app, hand_school):
     assert groups["groep 8"].scales["aantasting"].mean == pytest.approx(8 / 3)
 
 
+def test_more_respondents_than_pupils_unreliable(app, client, hand_school):
+    with app.app_context(), db.connection_context():
+        year = SchoolYear.get(SchoolYear.name == "2017-2018")
+        PupilCount.update(pupils=8).where(
+            (PupilCount.school == hand_school) & (PupilCount.school_year == year)
+        ).execute()
+    report = hand_report(app, hand_school)
+    assert report.response_rate == pytest.approx(2.0)
+    assert not report.reliable
+    assert report.unreliable_reason == "more_than_pupils"
+    login(client)
+    html = page_of(client, hand_school)
+    assert "Er zijn meer respondenten (16) dan leerlingen op 1 oktober (8)." in html
+    assert "groot genoeg voor betrouwbare uitspraken" not in html
+
+
 def test_low_response_is_unreliable(app, hand_school):
     with app.app_context(), db.connection_context():
         year = SchoolYear.get(SchoolYear.name == "2017-2018")

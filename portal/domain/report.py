@@ -99,14 +99,17 @@ class Report:
     def unreliable_reason(self) -> str | None:
         """Return why the sample is too small to rely on, or None when it is large enough.
 
-        ``no_respondents``, ``no_pupil_count`` (no 1 October count, so no response rate)
-        or ``low_response`` (under RELIABLE_RESPONSE_RATE).
+        ``no_respondents``, ``no_pupil_count`` (no 1 October count, so no response rate),
+        ``more_than_pupils`` (more respondents than pupils, so the file or the count is
+        wrong) or ``low_response`` (under RELIABLE_RESPONSE_RATE).
         """
         if self.respondents == 0:
             return "no_respondents"
         rate = self.response_rate
         if rate is None:
             return "no_pupil_count"
+        if rate > 1:
+            return "more_than_pupils"
         if rate < RELIABLE_RESPONSE_RATE:
             return "low_response"
         return None

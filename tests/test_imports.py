@@ -3,6 +3,7 @@
 import hashlib
 import io
 import json
+import logging
 import re
 import zipfile
 from datetime import date, timedelta
@@ -11,7 +12,7 @@ import pytest
 from openpyxl import Workbook
 
 from portal.domain.report import build_report
-from portal.models import AuditEvent, Respondent, School, SchoolYear, SurveyImport, db
+from portal.models import AuditEvent, Respondent, School, SchoolYear, SurveyImport, User, db
 
 from .conftest import HTMX, school_id
 
@@ -145,7 +146,7 @@ def rewritten_xlsx(change, rows=None) -> bytes:
     data = xlsx_bytes(numeric_rows(rows or own_rows()))
     source = zipfile.ZipFile(io.BytesIO(data))
     target_buffer = io.BytesIO()
-    with zipfile.ZipFile(target_buffer, "w") as target:
+    with zipfile.ZipFile(target_buffer, "w", zipfile.ZIP_DEFLATED) as target:
         for entry in source.infolist():
             content = source.read(entry.filename)
             if entry.filename == "xl/worksheets/sheet1.xml":
@@ -169,6 +170,16 @@ def prozo_rows(count: int = 12, code: str = "23PR00"):
         answers = [str((number + position) % 4) for position in range(len(PROZO_ITEMS))]
         rows.append([code, f"R{number:04d}", str(1 + number % 4), "2018-02-05", *answers])
     return rows
+
+
+def inline_string_xlsx(text: str) -> bytes:
+    """Return a good workbook whose first group cell holds ``text`` as an inline string."""
+    return rewritten_xlsx(lambda x: x.replace("<t>groep 7</t>", f"<t>{text}</t>", 1))
+
+
+def last_row_moved_xlsx(number: int) -> bytes:
+    """Return a good workbook whose last row (13) claims to be row ``number``."""
+    return rewritten_xlsx(lambda x: x.replace('<row r="13"', f'<row r="{number}"'))
 
 
 MALFORMED = [
@@ -278,6 +289,16 @@ MALFORMED = [
     ),
     ("prozo-own-header", lambda: csv_bytes(own_rows()), "a.csv", "prozo", "verplichte kolom Brinvest ontbreekt"),
     ("row-without-answers", lambda: csv_bytes([r[:6] + [""] * len(ITEMS) for r in own_rows()]), "a.csv", "msv", "geen enkel antwoord"),
+    # 5 MB of one letter packs into about 5 KB, the ratio of a decompression bomb.
+    ("xlsx-compression-bomb", lambda: inline_string_xlsx("x" * 5_000_000), "a.xlsx", "msv", "sterker gecomprimeerd"),
+    ("xlsx-last-row-moved", lambda: last_row_moved_xlsx(1_048_576), "a.xlsx", "msv", "meer dan 10000 lege rijen"),
+    ("header-too-wide", lambda: csv_bytes([], header=["c"] * 100_000), "a.csv", "msv", "100000 kolommen"),
+    ("full-width-digit", lambda: csv_bytes(with_cell(own_rows(), "V1", "\uff14")), "a.csv", "msv", "geen geheel getal"),
+    ("arabic-indic-digit", lambda: csv_bytes(with_cell(own_rows(), "V1", "\u0663")), "a.csv", "msv", "cijfers 0 tot en met 9"),
+    ("underscore-digit", lambda: csv_bytes(with_cell(own_rows(), "V1", "1_0")), "a.csv", "msv", "geen geheel getal"),
+    ("group-right-to-left-override", lambda: csv_bytes(with_cell(own_rows(), "groep", "groep \u202e8")), "a.csv", "msv", "U+202E"),
+    ("group-zero-width-space", lambda: csv_bytes(with_cell(own_rows(), "groep", "groep\u200b7")), "a.csv", "msv", "U+200B"),
+    ("group-control-character", lambda: csv_bytes(with_cell(own_rows(), "groep", "groep\x077")), "a.csv", "msv", "U+0007"),
 ]  # fmt: skip
 
 
@@ -748,3 +769,118 @@ def test_export_quotes_formula_group(client, app, staff, group):
     assert guarded[0].strip('"') == "'" + group.replace('"', '""')
     assert post_file(client, staff, export.data).status_code == 303
     assert group.strip() in {name for name, _day, _answers in imported(app)}
+
+
+def test_xlsx_over_size_limit_rejected(client, app, staff, monkeypatch):
+    from portal.domain.imports import readers
+
+    data = xlsx_bytes(numeric_rows(own_rows()))
+    unpacked = sum(entry.file_size for entry in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    # A real over-limit workbook is over 100 MB, so the limit is lowered below this one.
+    monkeypatch.setattr(readers, "XLSX_MAX_UNCOMPRESSED_BYTES", unpacked - 1)
+
+    response = post_file(client, staff, data, filename="a.xlsx")
+
+    assert response.status_code == 422
+    assert "sla het werkblad op als CSV" in response.text
+    with app.app_context(), db.connection_context():
+        assert SurveyImport.get().status == "failed"
+
+
+def test_xlsx_gap_below_limit_imports(client, app, staff):
+    response = post_file(client, staff, last_row_moved_xlsx(5_000), filename="a.xlsx")
+
+    assert response.status_code == 303, response.text
+    assert len(imported(app)) == 12
+
+
+def test_duplicate_column_reported_once(client, app, staff):
+    header = HEADER + ["V1", "v1", "V1"]
+    rows = [row + ["1", "1", "1"] for row in own_rows()]
+
+    response = post_file(client, staff, csv_bytes(rows, header=header))
+
+    assert response.status_code == 422
+    assert response.text.count("staat meer dan één keer") == 1
+
+
+def test_group_control_character_value_shown_escaped(client, app, staff):
+    rows = with_cell(own_rows(), "groep", "groep \u202e8", index=2)
+
+    response = post_file(client, staff, csv_bytes(rows))
+
+    assert response.status_code == 422
+    assert "<td>4</td><td>groep</td><td>groep U+202E8</td>" in response.text
+    assert "\u202e" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("filename", "message"),
+    [
+        ("x.exe", "Kies een CSV-bestand (.csv) of een Excel-werkmap (.xlsx)"),
+        ("x.pdf", "Kies een CSV-bestand (.csv) of een Excel-werkmap (.xlsx)"),
+        ("x.xls", "oud Excel-bestand (.xls)"),
+    ],
+)
+def test_file_type_checked_before_duplicate(client, app, staff, filename, message):
+    data = csv_bytes(own_rows())
+    assert post_file(client, staff, data).status_code == 303
+
+    response = post_file(client, staff, data, filename=filename)
+
+    assert response.status_code == 422
+    assert message in response.text
+    assert "Dit bestand is al ingelezen" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("year", "2030-2031", "Kies een schooljaar uit de lijst."),
+        ("instrument", "onbekend", "Kies een instrument uit de lijst."),
+        ("fmt", "onbekend", "Kies een formaat uit de lijst."),
+    ],
+)
+def test_tampered_choice_gets_dutch_message(client, app, staff, field, value, message):
+    response = post_file(client, staff, csv_bytes(own_rows()), **{field: value})
+
+    assert response.status_code == 422
+    assert message in response.text
+    assert "Ongeldige keuze" not in response.text
+    assert "Not a valid choice" not in response.text
+
+
+def test_export_logged_with_user_and_school(client, app, staff, caplog):
+    with app.app_context(), db.connection_context():
+        user_id = User.get(User.email == "school@demo.test").id
+
+    with caplog.at_level(logging.INFO, logger="portal.imports.routes"):
+        response = client.get(
+            f"/scholen/{staff}/importeren/export.csv?schooljaar=2017-2018&instrument=msv"
+        )
+
+    assert response.status_code == 200
+    assert f"user={user_id} school={staff}" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("age", "status"), [(timedelta(minutes=3), "failed"), (timedelta(seconds=20), "queued")]
+)
+def test_inline_import_of_dead_request_fails(client, app, staff, age, status):
+    assert post_file(client, staff, csv_bytes(own_rows())).status_code == 303
+    # The request that ran the import died: the row stayed queued, without job or file.
+    with app.app_context(), db.connection_context():
+        survey_import = SurveyImport.get()
+        SurveyImport.update(
+            status="queued",
+            created_at=survey_import.created_at - age,
+            started_at=None,
+            finished_at=None,
+        ).execute()
+
+    page = client.get(f"/importen/{survey_import.id}")
+
+    assert page.status_code == 200
+    assert f'data-status="{status}"' in page.text
+    with app.app_context(), db.connection_context():
+        assert SurveyImport.get().status == status

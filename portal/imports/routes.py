@@ -86,12 +86,15 @@ def _build_form(school: School) -> ImportForm:
 
 def _history(school: School) -> list[SurveyImport]:
     # Newest first by id: created_at goes back a day at midnight under PORTAL_TODAY.
-    return list(
+    imports = list(
         SurveyImport.select()
         .where(SurveyImport.school == school)
         .order_by(SurveyImport.id.desc())
         .limit(HISTORY_LENGTH)
     )
+    for survey_import in imports:
+        mark_dead(survey_import)
+    return imports
 
 
 def _render_upload(school, form, result=None, status=200):
@@ -216,7 +219,14 @@ def _csv_response(text: str, filename: str) -> Response:
 def export(school_id: int):
     school = _school_or_404(school_id)
     school_year, instrument = _year_and_instrument()
-    logger.info("respondents exported school=%s year=%s", school.id, school_year.name)
+    # The export holds rows per respondent, so every download is logged.
+    logger.info(
+        "respondents exported user=%s school=%s year=%s instrument=%s",
+        current_user.id,
+        school.id,
+        school_year.name,
+        instrument.code,
+    )
     return _csv_response(
         export_csv(school, school_year, instrument),
         f"respondenten-{school.code}-{school_year.name}-{instrument.code}.csv",

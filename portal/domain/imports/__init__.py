@@ -34,7 +34,7 @@ from portal.models import (
 
 from .errors import MAX_REPORTED, FileRejected, ImportRejected, Problem
 from .formats import ImportFormat, import_formats
-from .readers import read_table
+from .readers import file_kind, read_table
 from .validate import CheckedFile, ItemRule, Target, check_rows
 
 logger = logging.getLogger(__name__)
@@ -300,7 +300,7 @@ def _check_and_replace(
     threshold: int,
     progress: Callable[[int], None] | None,
 ) -> SurveyImport:
-    """Run the import: reject a file seen before, check every row, then replace."""
+    """Run the import: reject another file type or a file seen before, check every row, then replace."""
     started = clock.now()
     survey_import.status = "running"
     survey_import.started_at = started
@@ -308,6 +308,14 @@ def _check_and_replace(
         # Only a worker's import is watched while it runs, so an import within the request
         # saves the extra commit.
         survey_import.save(only=[SurveyImport.status, SurveyImport.started_at])
+
+    # The file type comes first: a PDF or .exe with the bytes of an earlier import needs
+    # the type message, not "already imported".
+    try:
+        file_kind(data, survey_import.filename)
+    except FileRejected as error:
+        _fail(survey_import, [Problem(error.message)], 1)
+        return survey_import
 
     earlier = _earlier_import(survey_import)
     if earlier is not None:

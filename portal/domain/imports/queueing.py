@@ -23,6 +23,10 @@ IMPORT_JOB = "jobs.imports.import_file"
 ACTIVE = ("queued", "running")
 WAITING = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 DEAD = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+# An import without job and stored file runs inside the upload request, which gunicorn
+# stops after its worker timeout (30 s by default; `portal serve` keeps the default).
+# One still active after this many seconds lost its request.
+INLINE_MAX_SECONDS = 120
 
 
 def inline_max_bytes() -> int:
@@ -82,13 +86,16 @@ def mark_dead(survey_import: SurveyImport) -> None:
     """Mark a queued or running import whose worker died as failed, so it can be retried.
 
     Dead means RQ failed or stopped the job while the row is still active, or the row is
-    older than the job timeout and RQ no longer has the job or still calls it started.
+    older than the job timeout and RQ no longer has the job or still calls it started. An
+    import that ran inside the upload request is dead after INLINE_MAX_SECONDS.
     """
     if survey_import.status not in ACTIVE:
         return
     now = clock_now()
     since = survey_import.started_at or survey_import.created_at
-    overdue = now - since > timedelta(seconds=job_timeout() + 30)
+    inline = not survey_import.rq_job_id and not survey_import.file_path
+    limit = INLINE_MAX_SECONDS if inline else job_timeout() + 30
+    overdue = now - since > timedelta(seconds=limit)
     try:
         status = None
         if survey_import.rq_job_id:

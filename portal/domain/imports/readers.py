@@ -41,6 +41,20 @@ UNREADABLE_WORKBOOK = (
     TypeError,
 )
 
+# Limits checked from the zip directory before openpyxl parses a workbook. A sheet of
+# 10,000 respondents and 100 answer columns, as openpyxl 3.1 writes it, unpacks to 35 MB
+# of XML (2.9 MB zipped), so 100 MB leaves about three times that. openpyxl holds the
+# shared strings and each cell's text in memory whole.
+XLSX_MAX_UNCOMPRESSED_BYTES = 100_000_000
+# Sheets of survey answers packed 11 to 16 times in that measurement, also with every
+# answer the same; one letter repeated packs about 1000 times, as in a decompression bomb.
+XLSX_MAX_COMPRESSION_RATIO = 100
+# Small parts such as styles are not held to the ratio: they cost little memory.
+XLSX_RATIO_MIN_BYTES = 1_000_000
+# openpyxl's read-only mode yields an empty row for every row number that a sheet skips,
+# so a row numbered 1048576 costs a million rows. No survey sheet has such a gap.
+XLSX_MAX_EMPTY_ROWS = 10_000
+
 logger = logging.getLogger(__name__)
 
 
@@ -245,6 +259,43 @@ def _unreadable_workbook(after_row: int | None = None) -> FileRejected:
     )
 
 
+def check_xlsx_sizes(data: bytes) -> None:
+    """Reject a workbook that unpacks to more than the limits, before anything is parsed.
+
+    The sizes are the ones in the zip's central directory. zipfile (CPython 3.11) cuts a
+    member's output at that declared file_size in ZipExtFile, and a member whose data
+    does not match its CRC raises BadZipFile, so a header that understates a size cannot
+    get more bytes out than it declares.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except UNREADABLE_WORKBOOK as error:
+        logger.info("xlsx rejected while reading the zip directory: %s", type(error).__name__)
+        raise _unreadable_workbook() from error
+    total = sum(member.file_size for member in members)
+    if total > XLSX_MAX_UNCOMPRESSED_BYTES:
+        logger.info("xlsx rejected: unpacks to %d bytes", total)
+        raise FileRejected(
+            _(
+                "De Excel-werkmap is uitgepakt %(size)s MB groot. Het portaal leest werkmappen tot %(max)s MB. Verwijder overbodige werkbladen en kolommen, of sla het werkblad op als CSV en lees dat bestand in.",
+                size=total // 1_000_000,
+                max=XLSX_MAX_UNCOMPRESSED_BYTES // 1_000_000,
+            )
+        )
+    for member in members:
+        ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > XLSX_RATIO_MIN_BYTES and ratio > XLSX_MAX_COMPRESSION_RATIO:
+            logger.info(
+                "xlsx rejected: member %r packed %d times", member.filename[:80], int(ratio)
+            )
+            raise FileRejected(
+                _(
+                    "De Excel-werkmap is veel sterker gecomprimeerd dan een werkmap met antwoorden kan zijn, en wordt daarom niet geopend. Open het bestand in Excel, controleer de inhoud en sla het werkblad op als CSV."
+                )
+            )
+
+
 def read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """Return the header and (row number, cells) of the first sheet of an XLSX workbook.
 
@@ -255,6 +306,7 @@ def read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """
     from openpyxl import load_workbook
 
+    check_xlsx_sizes(data)
     try:
         values_book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         formulas_book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
@@ -277,12 +329,18 @@ def read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
             strict=False,
         )
         number = 0
+        last_filled = 0
         try:
             # openpyxl parses the sheet while it is iterated, so a broken cell, row or XML
             # part raises here and not in load_workbook.
             for number, (values, formulas) in enumerate(pairs, start=1):
                 _check_formulas(number, values, formulas)
-                yield number, [_cell_text(value) for value in values]
+                cells = [_cell_text(value) for value in values]
+                if any(cells):
+                    last_filled = number
+                elif number - last_filled > XLSX_MAX_EMPTY_ROWS:
+                    raise _too_many_empty_rows(last_filled)
+                yield number, cells
         except UNREADABLE_WORKBOOK as error:
             logger.info("xlsx rejected after row %d: %s", number, type(error).__name__)
             raise _unreadable_workbook(number) from error
@@ -311,6 +369,17 @@ def read_xlsx(data: bytes) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     return header, padded_rows()
 
 
+def _too_many_empty_rows(last_filled: int) -> FileRejected:
+    logger.info("xlsx rejected: over %d empty rows after row %d", XLSX_MAX_EMPTY_ROWS, last_filled)
+    return FileRejected(
+        _(
+            "Het werkblad heeft na rij %(row)s meer dan %(max)s lege rijen achter elkaar. Het portaal leest het bestand daarom niet. Verwijder in Excel de rijen onder de laatste respondent, of sla het werkblad op als CSV.",
+            row=last_filled,
+            max=XLSX_MAX_EMPTY_ROWS,
+        )
+    )
+
+
 def _check_formulas(number: int, values: tuple, formulas: tuple) -> None:
     """Reject a row with a formula cell whose result the workbook does not store."""
     for column, (value, formula) in enumerate(zip(values, formulas, strict=False), 1):
@@ -332,12 +401,17 @@ def _column_letter(number: int) -> str:
     return letters
 
 
+def file_kind(data: bytes, filename: str) -> str:
+    """Return "csv" or "xlsx" for an upload; reject an empty file or another file type."""
+    if not data:
+        raise FileRejected(_("Het bestand is leeg. Kies het bestand met de antwoorden."))
+    return detect_kind(data, filename)
+
+
 def read_table(
     data: bytes, filename: str
 ) -> tuple[str, list[str], Iterator[tuple[int, list[str]]]]:
     """Return the kind ("csv" or "xlsx"), the header and the rows of an uploaded file."""
-    if not data:
-        raise FileRejected(_("Het bestand is leeg. Kies het bestand met de antwoorden."))
-    kind = detect_kind(data, filename)
+    kind = file_kind(data, filename)
     header, rows = read_xlsx(data) if kind == "xlsx" else read_csv(data)
     return kind, header, rows

@@ -6,6 +6,7 @@ once per file, so a row costs a few dictionary look-ups per cell and no objects 
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,16 @@ from .formats import ImportFormat
 DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
 ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
 GROUP_MAX_LENGTH = 32
+# The widest format has 7 fixed columns and a questionnaire has tens of items; 500 leaves
+# ample room, and a header beyond it is not a survey file (Excel allows 16,384 columns).
+MAX_COLUMNS = 500
+# A whole number written with the ASCII digits 0-9 only, with an optional sign and
+# decimal part; float() would also read full-width and other Unicode digits and "1_0".
+ASCII_NUMBER = re.compile(r"^[+-]?[0-9]+(?:[.,][0-9]+)?$")
+# Control and format characters (Unicode Cc and Cf, such as U+202E right-to-left override
+# and U+200B zero-width space) are invisible or reorder text, so a group name with one
+# can pass for another group in the report.
+HIDDEN_CATEGORIES = ("Cc", "Cf")
 # Rows between two calls of the progress callback.
 PROGRESS_EVERY = 5000
 
@@ -70,8 +81,17 @@ def parse_date(text: str) -> date | None:
 
 def _column_map(import_format: ImportFormat, header: list[str], target: Target):
     """Map the header to field positions and item positions; reject unknown or missing columns."""
+    if len(header) > MAX_COLUMNS:
+        raise FileRejected(
+            _(
+                "De eerste regel heeft %(count)s kolommen. Een bestand met antwoorden heeft er hoogstens %(max)s. Controleer of u het juiste bestand hebt gekozen en of de eerste regel de kolomkoppen bevat.",
+                count=len(header),
+                max=MAX_COLUMNS,
+            )
+        )
     problems = ProblemList()
     by_name = {}
+    duplicates = set()
     for position, name in enumerate(header):
         if not name:
             problems.add(
@@ -83,10 +103,11 @@ def _column_map(import_format: ImportFormat, header: list[str], target: Target):
             )
             continue
         key = name.casefold()
-        if key in by_name:
+        if key in by_name and key not in duplicates:
+            duplicates.add(key)
             problems.add(
                 _(
-                    "De kolom %(column)s staat twee keer in het bestand. Verwijder een van beide.",
+                    "De kolom %(column)s staat meer dan één keer in het bestand. Laat er één over.",
                     column=name,
                 ),
                 row=1,
@@ -179,15 +200,17 @@ def _answer_problem(text: str, rule: ItemRule, answer_codes: dict | None) -> str
             "Onbekende antwoordcode. Geldig zijn %(codes)s, of een lege cel als de vraag niet beantwoord is.",
             codes=", ".join(sorted(answer_codes)),
         )
-    number = text.replace(",", ".")
-    try:
-        value = float(number)
-    except ValueError:
+    if not ASCII_NUMBER.match(text):
+        if any(character.isdigit() for character in text):
+            return _(
+                "Het antwoord is geen geheel getal met de cijfers 0 tot en met 9. Typ het antwoord opnieuw als geheel getal van 1 tot en met %(max)s, of laat de cel leeg.",
+                max=rule.answer_max,
+            )
         return _(
             "Het antwoord is geen getal. Vul een geheel getal van 1 tot en met %(max)s in, of laat de cel leeg.",
             max=rule.answer_max,
         )
-    if not value.is_integer():
+    if not float(text.replace(",", ".")).is_integer():
         return _(
             "Het antwoord is geen geheel getal. Vul een geheel getal van 1 tot en met %(max)s in.",
             max=rule.answer_max,
@@ -203,6 +226,25 @@ def _year_of(day: date, target: Target) -> str | None:
         if opens <= day <= closes:
             return name
     return None
+
+
+def hidden_characters(text: str) -> list[str]:
+    """Return the control and format characters in ``text`` as U+XXXX codes."""
+    return [
+        f"U+{ord(character):04X}"
+        for character in text
+        if not character.isprintable() and unicodedata.category(character) in HIDDEN_CATEGORIES
+    ]
+
+
+def shown_safely(text: str) -> str:
+    """Return ``text`` with each control or format character written as its U+XXXX code."""
+    return "".join(
+        f"U+{ord(character):04X}"
+        if unicodedata.category(character) in HIDDEN_CATEGORIES
+        else character
+        for character in text
+    )
 
 
 def unquote_spreadsheet_text(value: str) -> str:
@@ -247,11 +289,12 @@ def check_rows(
     for count, (line, cells) in enumerate(rows, start=1):
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(count)
+        # An empty row is skipped also at the header's width, as an XLSX row is padded.
+        if not any(cell.strip() for cell in cells):
+            continue
         if len(cells) != width:
             if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
                 cells = cells[:width]
-            elif not any(cell.strip() for cell in cells):
-                continue
             else:
                 problems.add(
                     _(
@@ -342,6 +385,16 @@ def check_rows(
                 ),
                 line,
                 columns["group"],
+            )
+        elif not group.isprintable() and (hidden := hidden_characters(group)):
+            problems.add(
+                _(
+                    "De naam van de groep bevat een onzichtbaar teken of stuurteken (%(codes)s). Zulke tekens kunnen de naam in het rapport anders laten lijken. Typ de naam opnieuw met gewone letters en cijfers.",
+                    codes=", ".join(dict.fromkeys(hidden)),
+                ),
+                line,
+                columns["group"],
+                shown_safely(group),
             )
         elif len(group) > GROUP_MAX_LENGTH:
             problems.add(

@@ -884,3 +884,46 @@ def test_inline_import_of_dead_request_fails(client, app, staff, age, status):
     assert f'data-status="{status}"' in page.text
     with app.app_context(), db.connection_context():
         assert SurveyImport.get().status == status
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"kop\r\n1\r\n2\r\n3\r\n", 3),
+        (b"kop\n1\n2\n3", 3),
+        (b"kop\n", 0),
+        (b"", 0),
+        (b"PK\x03\x04rest of a workbook", None),
+    ],
+)
+def test_expected_rows_from_line_breaks(data, expected):
+    from portal.domain.imports.queueing import expected_rows
+
+    assert expected_rows(data) == expected
+
+
+def test_status_shows_share_of_rows_checked(client, app, staff):
+    from portal.clock import now
+    from portal.domain.imports import create_import
+    from portal.models import Instrument
+
+    with app.app_context(), db.connection_context():
+        survey_import = create_import(
+            School.get_by_id(staff),
+            SchoolYear.get(SchoolYear.name == "2017-2018"),
+            Instrument.get(Instrument.code == "msv"),
+            "msv",
+            "groot.csv",
+            b"",
+            None,
+        )
+        survey_import.status = "running"
+        survey_import.started_at = now()
+        survey_import.progress = 50
+        survey_import.rows_expected = 200
+        survey_import.save()
+
+    html = client.get(f"/importen/{survey_import.id}", headers=HTMX).text
+
+    assert 'max="200" value="50"' in html
+    assert "50 van ongeveer 200 regels gecontroleerd" in html

@@ -44,6 +44,7 @@ def test_large_import_runs_in_worker(client, auth, app, start_worker, data_dir):
         assert Respondent.select().where(Respondent.school == school).count() > 300
         survey_import = SurveyImport.get()
         assert survey_import.rows == 300
+        assert survey_import.rows_expected == 300
         assert survey_import.file_path == ""
     assert list((data_dir / "imports").iterdir()) == []
 

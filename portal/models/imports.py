@@ -28,8 +28,12 @@ class SurveyImport(BaseModel):
     # Respondents imported, and respondents of the school, year and instrument replaced.
     rows = peewee.IntegerField(default=0)
     replaced = peewee.IntegerField(default=0)
-    # Rows checked so far, shown while a worker runs the import.
+    # Rows checked so far, shown while a worker runs the import, and the rows the file is
+    # expected to have, counted from its line breaks (None for a workbook, whose rows are
+    # only known once read). The expectation is an estimate: a quoted cell may hold a
+    # line break.
     progress = peewee.IntegerField(default=0)
+    rows_expected = peewee.IntegerField(null=True)
     # The first problems as a JSON list of {message, row, column, value}, and their total.
     errors_json = peewee.TextField(default="[]")
     error_count = peewee.IntegerField(default=0)

@@ -50,7 +50,23 @@ def store_file(survey_import: SurveyImport, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
     survey_import.file_path = relative
-    survey_import.save(only=[SurveyImport.file_path])
+    survey_import.rows_expected = expected_rows(data)
+    survey_import.save(only=[SurveyImport.file_path, SurveyImport.rows_expected])
+
+
+def expected_rows(data: bytes) -> int | None:
+    """Estimate the data rows of a CSV file from its line breaks; None for a workbook.
+
+    A CSV file has one row a line after its header, unless a quoted cell holds a line
+    break, so the estimate may be a little high. A workbook is a ZIP archive, whose rows
+    are only known once read.
+    """
+    if data.startswith(b"PK\x03\x04"):
+        return None
+    lines = data.count(b"\n")
+    if data and not data.endswith(b"\n"):
+        lines += 1
+    return max(lines - 1, 0)
 
 
 def remove_file(survey_import: SurveyImport) -> None:

@@ -57,7 +57,7 @@ def store_file(survey_import: SurveyImport, data: bytes) -> None:
 def expected_rows(data: bytes) -> int | None:
     """Estimate the data rows of a CSV file from its line breaks; None for a workbook.
 
-    A CSV file has one row a line after its header, unless a quoted cell holds a line
+    A CSV file has one row a line after its header, unless a quoted cell contains a line
     break, so the estimate may be a little high. A workbook is a ZIP archive, whose rows
     are only known once read.
     """

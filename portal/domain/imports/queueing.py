@@ -1,6 +1,6 @@
 """Imports run by a worker: store the file, queue the job, notice dead workers, retry.
 
-Times come from portal.clock.now(), like the import record's own timestamps, so that a
+Times come from portal.clock.now(), like the import record's own timestamps, so that an
 installation with PORTAL_TODAY compares like with like.
 """
 

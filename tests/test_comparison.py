@@ -108,6 +108,19 @@ def test_small_school_left_out(app_context):
     assert lower["PO"]["schools"] == 2
 
 
+def test_scale_of_few_respondents_left_out(app_context):
+    """A school counts on a scale only when enough of its respondents scored on it."""
+    year = SchoolYear.get(SchoolYear.name == "2020-2021")
+    school = make_school()
+    # 12 respondents answer V1; only 3 of them answer W1.
+    _add_respondents(school, year, [{"V1": 4, "W1": 3}] * 3 + [{"V1": 4}] * 9)
+
+    values = {(v["sector"], v["scale"]): v for v in compute_comparison(year, threshold=10)}
+
+    assert values[("PO", "veiligheidsbeleving")]["schools"] == 1
+    assert ("PO", "welbevinden") not in values
+
+
 def test_freeze_stores_values_with_date(app_context):
     year = SchoolYear.get(SchoolYear.name == "2020-2021")
     school = make_school()

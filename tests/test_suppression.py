@@ -458,3 +458,80 @@ def test_payload_never_holds_small_school_figures(app_context, small_school):
     summary = json.loads(request.payload)
     assert summary["suppressed"] is True
     assert summary["scales"]["veiligheidsbeleving"]["mean"] is None
+
+
+# --- scales and items that few respondents answered --------------------------------
+
+# Answers every veiligheidsbeleving and welbevinden item, and no aantasting item.
+NO_VICTIMISATION = {"V1": 3, "V2": 3, "V3": 2, "V4": 3, "W1": 3, "W2": 4, "W3": 1, "W4": 3}
+
+
+def _thin_school(app, groups: dict[str, tuple[int, int]]) -> int:
+    """Create a school with, per group, (respondents answering all, answering no aantasting)."""
+    with app.app_context(), db.connection_context():
+        school = make_school()
+        year = SchoolYear.get(SchoolYear.name == YEAR)
+        for group, (full, partial) in groups.items():
+            add_respondents(school, year, group, P1, full)
+            add_respondents(school, year, group, NO_VICTIMISATION, partial)
+        return school.id
+
+
+def _report_of(app, school: int):
+    with app.app_context(), db.connection_context():
+        return build_report([School.get_by_id(school)], SchoolYear.get(SchoolYear.name == YEAR), 10)
+
+
+def test_scale_of_few_respondents_hidden(app):
+    # 12 respondents, of whom only 3 answered the aantasting items.
+    school = _thin_school(app, {"groep 8": (3, 9)})
+    report = _report_of(app, school)
+    assert not report.suppressed
+    assert report.scales["veiligheidsbeleving"].mean is not None
+    assert report.scales["aantasting"].respondents == 3
+    assert report.scales["aantasting"].mean is None
+    assert report.scales["aantasting"].positive_share is None
+    for item in report.victimisation:
+        assert [option.share for option in item.options] == [None] * 4
+
+
+def test_scale_of_few_respondents_hidden_in_every_group(app):
+    # Both groups are large enough, but groep 7 has only 4 aantasting scores. Showing
+    # groep 8's aantasting next to the school's would give groep 7's away.
+    school = _thin_school(app, {"groep 7": (4, 8), "groep 8": (12, 0)})
+    report = _report_of(app, school)
+    assert report.scales["aantasting"].mean is not None
+    groups = {group.name: group for group in report.groups}
+    for name in ("groep 7", "groep 8"):
+        assert not groups[name].suppressed
+        assert groups[name].scales["veiligheidsbeleving"].mean is not None
+        assert groups[name].scales["aantasting"].mean is None
+
+
+def test_brin_hides_scale_thin_at_one_vestiging(app):
+    with app.app_context(), db.connection_context():
+        year = SchoolYear.get(SchoolYear.name == YEAR)
+        main, other = make_school(), make_school()
+        other.brin = main.brin
+        other.vestiging = "01"
+        other.save()
+        add_respondents(main, year, "groep 8", P1, 12)
+        add_respondents(other, year, "groep 8", P1, 3)
+        add_respondents(other, year, "groep 8", NO_VICTIMISATION, 9)
+        report = build_report([main, other], year, 10, with_trend=False)
+    assert not report.suppressed
+    assert report.scales["veiligheidsbeleving"].mean is not None
+    assert report.scales["aantasting"].mean is None
+    assert all(option.share is None for item in report.victimisation for option in item.options)
+
+
+def test_page_states_few_answers(app, client):
+    school = _thin_school(app, {"groep 8": (3, 9)})
+    login(client)
+    html = page_of(client, school)
+    svg = chart(html, "grafiek-aantasting-1")
+    assert "te weinig antwoorden" in svg.find(f"{SVG}desc").text
+    assert not svg.findall(f".//{SVG}rect[@data-share]") or all(
+        rect.get("data-share") in (None, "0.0000", "0.00")
+        for rect in svg.findall(f".//{SVG}rect[@data-share]")
+    )

@@ -39,7 +39,8 @@ def compute_comparison(school_year: SchoolYear, threshold: int) -> list[dict]:
     Returns one dict per value with sector, scale, mean, respondents and schools. A school
     with fewer than ``threshold`` respondents is left out: its report shows no figures,
     and a comparison value that counted it would give them away to anyone who knows the
-    other schools' means.
+    other schools' means. For the same reason a school counts on a scale only when at
+    least ``threshold`` of its respondents have a score on that scale.
     """
     # (school id, sector) -> scale -> [sum of respondent scores, respondents]
     school_totals: dict[tuple[int, str], dict[str, list[float]]] = defaultdict(
@@ -77,6 +78,8 @@ def compute_comparison(school_year: SchoolYear, threshold: int) -> list[dict]:
         if school_respondents[(school_id, sector)] < threshold:
             continue
         for scale, (total, respondents) in scales.items():
+            if respondents < threshold:
+                continue
             entry = sector_totals[sector][scale]
             entry[0] += total / respondents
             entry[1] += 1

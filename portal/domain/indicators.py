@@ -7,7 +7,7 @@ their answered items on that scale. The school's scale mean is the mean of those
 and a respondent counts as positive when their score lies above the middle of the scale.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -84,9 +84,14 @@ class ScoringPlan:
 
 
 def summarise_scores(
-    answer_max: dict[str, int], score_sets: Iterable[dict[str, float]]
+    answer_max: dict[str, int],
+    score_sets: Iterable[dict[str, float]],
+    hidden: frozenset = frozenset(),
 ) -> dict[str, ScaleResult]:
-    """Return mean and positive share per scale over respondents' scale scores."""
+    """Return mean and positive share per scale over respondents' scale scores.
+
+    A scale in ``hidden`` keeps its respondent count but gets no mean or share.
+    """
     scores: dict[str, list[float]] = defaultdict(list)
     for respondent_scores in score_sets:
         for scale, score in respondent_scores.items():
@@ -95,8 +100,8 @@ def summarise_scores(
     results = {}
     for scale in SCALES:
         values = scores.get(scale, [])
-        if not values:
-            results[scale] = ScaleResult(scale, 0, None, None)
+        if not values or scale in hidden:
+            results[scale] = ScaleResult(scale, len(values), None, None)
             continue
         middle = (1 + answer_max[scale]) / 2
         positive = sum(1 for v in values if v > middle)
@@ -106,18 +111,55 @@ def summarise_scores(
     return results
 
 
-def victimisation_shares(items: Sequence[Item], answer_sets: Sequence[dict]) -> list[ItemShares]:
-    """Return, per aantasting item, the share of its respondents that chose each option."""
+def thin_scales(parts: Iterable[tuple[object, dict[str, float]]], threshold: int) -> frozenset:
+    """Return the scales that some part scores from more than 0 but fewer than threshold respondents.
+
+    ``parts`` yields (part, scale scores) per respondent, where a part is a school or a
+    group. A respondent who skipped every item of a scale has no score on it, so a scale
+    can rest on a few pupils even where the part as a whole is large enough. Its figure
+    would describe those few, and the figures of the other parts would give it away, so
+    such a scale is hidden for every part.
+    """
+    counts: Counter = Counter()
+    for part, scores in parts:
+        for scale in scores:
+            counts[(part, scale)] += 1
+    return frozenset(scale for (_part, scale), count in counts.items() if count < threshold)
+
+
+def thin_items(
+    items: Sequence[Item], parts: Iterable[tuple[object, dict]], threshold: int
+) -> frozenset:
+    """Return the aantasting items that some part has more than 0 but fewer than threshold answers to."""
+    codes = [item.code for item in items if item.scale == "aantasting"]
+    counts: Counter = Counter()
+    for part, answers in parts:
+        for code in codes:
+            if answers.get(code) is not None:
+                counts[(part, code)] += 1
+    return frozenset(code for (_part, code), count in counts.items() if count < threshold)
+
+
+def victimisation_shares(
+    items: Sequence[Item], answer_sets: Sequence[dict], hidden: frozenset = frozenset()
+) -> list[ItemShares]:
+    """Return, per aantasting item, the share of its respondents that chose each option.
+
+    An item in ``hidden`` keeps its answer options but gets no shares.
+    """
     shares = []
     for item in items:
         if item.scale != "aantasting":
             continue
         values = [int(a[item.code]) for a in answer_sets if a.get(item.code) is not None]
         labels = item.labels
-        options = [
-            OptionShare(label, (values.count(i + 1) / len(values)) if values else 0.0)
-            for i, label in enumerate(labels)
-        ]
+        if item.code in hidden:
+            options = [OptionShare(label, None) for label in labels]
+        else:
+            options = [
+                OptionShare(label, (values.count(i + 1) / len(values)) if values else 0.0)
+                for i, label in enumerate(labels)
+            ]
         shares.append(ItemShares(item.code, item.text, options))
     return shares
 
@@ -128,17 +170,26 @@ def group_results_from_scores(
     threshold: int,
     also_hide: frozenset = frozenset(),
     hide_all: bool = False,
+    hidden_scales: frozenset = frozenset(),
 ) -> list[GroupResult]:
     """Return results per group from (group, scale scores) rows, with small groups hidden.
 
     ``suppressed_groups`` decides which groups are hidden; ``hide_all`` hides every group,
-    for a report that shows no figures at all.
+    for a report that shows no figures at all. A scale in ``hidden_scales``, or one that a
+    shown group scores from too few respondents (``thin_scales``), is hidden in every group.
     """
     by_group: dict[str, list[dict[str, float]]] = defaultdict(list)
     for group, scores in rows:
         by_group[group].append(scores)
     counts = {name: len(score_sets) for name, score_sets in by_group.items()}
     hidden = set(counts) if hide_all else suppressed_groups(counts, threshold, also_hide)
+    shown = (
+        (name, scores)
+        for name, score_sets in by_group.items()
+        if name not in hidden
+        for scores in score_sets
+    )
+    hidden_scales = hidden_scales | thin_scales(shown, threshold)
 
     results = []
     for name in sorted(by_group, key=_group_sort_key):
@@ -147,7 +198,12 @@ def group_results_from_scores(
             results.append(GroupResult(name, len(score_sets), suppressed=True))
             continue
         results.append(
-            GroupResult(name, len(score_sets), False, summarise_scores(answer_max, score_sets))
+            GroupResult(
+                name,
+                len(score_sets),
+                False,
+                summarise_scores(answer_max, score_sets, hidden_scales),
+            )
         )
     return results
 

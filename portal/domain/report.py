@@ -31,6 +31,8 @@ from .indicators import (
     group_results_from_scores,
     hidden_by_difference,
     summarise_scores,
+    thin_items,
+    thin_scales,
     victimisation_shares,
 )
 
@@ -301,8 +303,14 @@ def build_report(
     if len(schools) > 1:
         counts = Counter((group, school_id) for school_id, _instrument, group, _answers in rows)
         also_hide = hidden_by_difference(counts, threshold)
-    scales = summarise_scores(plan.answer_max, scores)
-    victimisation = victimisation_shares(items, [row[3] for row in rows])
+    # A scale or item that some vestiging scores from too few respondents is hidden, as
+    # the report of that vestiging hides it and the difference would give it away.
+    hidden_scales = thin_scales(
+        ((row[0], row_scores) for row, row_scores in zip(rows, scores, strict=True)), threshold
+    )
+    hidden_items = thin_items(items, ((row[0], row[3]) for row in rows), threshold)
+    scales = summarise_scores(plan.answer_max, scores, hidden_scales)
+    victimisation = victimisation_shares(items, [row[3] for row in rows], hidden_items)
     if reason is not None:
         scales = {
             scale: ScaleResult(scale, result.respondents, None, None)
@@ -330,6 +338,7 @@ def build_report(
             threshold,
             also_hide,
             hide_all=reason is not None,
+            hidden_scales=hidden_scales,
         ),
         victimisation=victimisation,
         comparison_frozen_on=frozen_on,
@@ -397,7 +406,12 @@ def _trend(
             trend.append(TrendYear(name, len(rows), dict.fromkeys(SCALES), suppressed=True))
             continue
         plan = ScoringPlan.of(items_of(instrument_id, name))
-        scales = summarise_scores(plan.answer_max, (plan.scores(row[3]) for row in rows))
+        year_scores = [(row[0], plan.scores(row[3])) for row in rows]
+        scales = summarise_scores(
+            plan.answer_max,
+            (row_scores for _school, row_scores in year_scores),
+            thin_scales(year_scores, threshold),
+        )
         means = {scale: result.mean for scale, result in scales.items()}
         trend.append(TrendYear(name, len(rows), means))
     return trend

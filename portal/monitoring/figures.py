@@ -108,6 +108,11 @@ def victimisation_charts(report: Report) -> list[Markup]:
         rows, parts = [], []
         for item in items:
             values = [option.share for option in item.options]
+            if any(value is None for value in values):
+                # Too few respondents answered this item to show how they answered.
+                rows.append(StackRow(item.text, [0.0] * len(values), _("te weinig antwoorden")))
+                parts.append(f"{item.text}: {_('te weinig antwoorden')}.")
+                continue
             answered = any(value > 0 for value in values)
             rows.append(StackRow(item.text, values, None if answered else _("geen antwoorden")))
             figures = ", ".join(

@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 from .config import load_config
 from .extensions import babel, csrf, htmx, login_manager
 from .models import User, db, open_database
-from .uploads import upload_limit
+from .uploads import may_upload, upload_limit
 
 ROOT = Path(__file__).resolve().parent.parent
 logger = logging.getLogger(__name__)
@@ -120,10 +120,13 @@ def _register_database_hooks(app: Flask) -> None:
         # reads the form.
         limit = upload_limit()
         if limit is not None:
-            # A visitor without a session is sent to the login page before the body is
-            # read, so an anonymous request cannot make the portal take in a large file.
+            # A visitor without a session is sent to the login page, and a user whose role
+            # may not upload gets 404, both before the body is read, so neither can make the
+            # portal take in a large file.
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
+            if not may_upload(current_user):
+                abort(404)
             request.max_content_length = limit
         elif request.files:
             abort(400, _l("Dit formulier neemt geen bestanden aan."))

@@ -532,6 +532,6 @@ def test_page_states_few_answers(app, client):
     svg = chart(html, "grafiek-aantasting-1")
     assert "te weinig antwoorden" in svg.find(f"{SVG}desc").text
     assert not svg.findall(f".//{SVG}rect[@data-share]") or all(
-        rect.get("data-share") in (None, "0.0000", "0.00")
+        rect.get("data-share") in (None, "0.00")
         for rect in svg.findall(f".//{SVG}rect[@data-share]")
     )

@@ -113,7 +113,7 @@ def registry():
 
 @bp.route("/register", methods=["POST"])
 @roles_required("admin")
-@accepts_files("UPLOAD_MAX_BYTES")
+@accepts_files("UPLOAD_MAX_BYTES", roles=("admin",))
 def upload_registry():
     form = _upload_form(request.form)
     form.file.data = request.files.get("file")

@@ -367,7 +367,7 @@ def stacked_bar_chart(
             body.append(
                 f'<rect class="chart__segment" x="{x:.2f}" y="{y:.1f}" width="{width:.2f}" '
                 f'height="{STACK_HEIGHT}" fill="{shade}" stroke="{TEXT_FILL}" stroke-width="0.75" '
-                f'data-option="{escape(option_labels[index])}" data-share="{share:.4f}"/>'
+                f'data-option="{escape(option_labels[index])}" data-share="{share:.2f}"/>'
             )
             if width >= MIN_SEGMENT_LABEL_WIDTH:
                 ink = TEXT_FILL if int(shade[1:3], 16) >= 0x80 else "#ffffff"

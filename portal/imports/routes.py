@@ -110,7 +110,7 @@ def _render_upload(school, form, result=None, status=200):
 
 
 @bp.route("/scholen/<int:school_id>/importeren", methods=["GET", "POST"])
-@accepts_files("UPLOAD_MAX_BYTES")
+@accepts_files("UPLOAD_MAX_BYTES", roles=IMPORT_ROLES)
 @login_required
 def upload(school_id: int):
     school = _school_or_404(school_id)

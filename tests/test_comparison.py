@@ -17,6 +17,7 @@ from portal.models import (
     AuditEvent,
     ComparisonValue,
     Instrument,
+    PupilCount,
     Respondent,
     School,
     SchoolYear,
@@ -121,6 +122,19 @@ def test_scale_of_few_respondents_left_out(app_context):
     assert ("PO", "welbevinden") not in values
 
 
+def test_more_respondents_than_pupils_left_out(app_context):
+    year = SchoolYear.get(SchoolYear.name == "2020-2021")
+    wrong, right = make_school(), make_school()
+    PupilCount.create(school=wrong, school_year=year, pupils=5)
+    _add_respondents(wrong, year, [{"V1": 1}] * 10)
+    _add_respondents(right, year, [{"V1": 4}] * 10)
+
+    values = {(v["sector"], v["scale"]): v for v in compute_comparison(year, threshold=10)}
+
+    assert values[("PO", "veiligheidsbeleving")]["schools"] == 1
+    assert values[("PO", "veiligheidsbeleving")]["mean"] == pytest.approx(4.0)
+
+
 def test_freeze_stores_values_with_date(app_context):
     year = SchoolYear.get(SchoolYear.name == "2020-2021")
     school = make_school()
@@ -144,7 +158,8 @@ def test_frozen_value_unmoved_by_new_data(client, auth, app):
         report_before = build_report([School.get_by_id(regenboog)], year, 10).comparison
         anker = School.get(School.brin == "04XY")
         worst = {"V1": 1, "V2": 1, "V3": 4, "V4": 1, "W1": 1, "W2": 1, "W3": 4, "W4": 1}
-        _add_respondents(anker, year, [worst] * 200)
+        # 100 more keeps Het Anker under its 230 pupils, so it still counts when frozen again.
+        _add_respondents(anker, year, [worst] * 100)
 
     page_after = _report_comparison_cells(client.get(url).get_data(as_text=True))
     with app.app_context(), db.connection_context():

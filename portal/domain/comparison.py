@@ -14,7 +14,16 @@ from datetime import date
 
 from peewee import PostgresqlDatabase
 
-from portal.models import SCALES, ComparisonValue, Instrument, Respondent, School, SchoolYear, db
+from portal.models import (
+    SCALES,
+    ComparisonValue,
+    Instrument,
+    PupilCount,
+    Respondent,
+    School,
+    SchoolYear,
+    db,
+)
 
 from .indicators import ScoringPlan
 from .report import questionnaire_items
@@ -74,8 +83,18 @@ def compute_comparison(school_year: SchoolYear, threshold: int) -> list[dict]:
     sector_totals: dict[str, dict[str, list[float]]] = defaultdict(
         lambda: defaultdict(lambda: [0.0, 0, 0])
     )
+    pupils = dict(
+        PupilCount.select(PupilCount.school, PupilCount.pupils)
+        .where(PupilCount.school_year == school_year)
+        .tuples()
+    )
     for (school_id, sector), scales in school_totals.items():
-        if school_respondents[(school_id, sector)] < threshold:
+        respondents_of_school = school_respondents[(school_id, sector)]
+        if respondents_of_school < threshold:
+            continue
+        # More respondents than pupils on 1 October means a wrong file or a wrong count,
+        # and the report says so; such figures stay out of the national value.
+        if school_id in pupils and respondents_of_school > pupils[school_id]:
             continue
         for scale, (total, respondents) in scales.items():
             if respondents < threshold:

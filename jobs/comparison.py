@@ -5,9 +5,7 @@ import logging
 from flask import current_app
 
 from portal.clock import today
-from portal.domain import audit
-from portal.domain.comparison import due_years, freeze_comparison, plan_freeze
-from portal.models import db
+from portal.domain.comparison import due_years, freeze_and_record
 
 from . import job
 
@@ -25,20 +23,7 @@ def freeze_planned_comparisons() -> list[str]:
     frozen = []
     for school_year in due_years(day):
         planned = school_year.comparison_freeze_on
-        with db.atomic():
-            written = freeze_comparison(
-                school_year, day, current_app.config["SUPPRESSION_THRESHOLD"]
-            )
-            plan_freeze(school_year, None)
-            audit.record(
-                "comparison.frozen",
-                None,
-                obj=school_year,
-                school_year=school_year.name,
-                frozen_on=day.isoformat(),
-                planned_on=planned.isoformat(),
-                values=written,
-            )
+        written = freeze_and_record(school_year, day, current_app.config["SUPPRESSION_THRESHOLD"])
         logger.info(
             "planned comparison freeze done year=%s planned_on=%s values=%s",
             school_year.name,

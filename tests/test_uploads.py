@@ -62,6 +62,7 @@ def test_upload_limit_holds_with_csrf(config, redis):
     # The CSRF check reads the form, so the import page's own limit must be in force first.
     app = create_app({**config, "WTF_CSRF_ENABLED": True, "UPLOAD_MAX_BYTES": 5_000_000})
     client = app.test_client()
+
     page = client.get("/inloggen")
     token = csrf_token(page.text)
     login = client.post(
@@ -69,9 +70,10 @@ def test_upload_limit_holds_with_csrf(config, redis):
         data={"email": "school@demo.test", "password": DEMO_PASSWORD, "csrf_token": token},
     )
     assert login.status_code == 303
+
     school = school_id(app, "15KU00")
     form = client.get(f"/scholen/{school}/importeren")
-    # The body is encoded in memory: the test client would spool a body this large to a
+    # The body is encoded in memory, because the test client would spool a body this large to a
     # temporary file that it never closes.
     boundary, body = encode_multipart(
         {
@@ -88,13 +90,14 @@ def test_upload_limit_holds_with_csrf(config, redis):
         data=body,
         content_type=f"multipart/form-data; boundary={boundary}",
     )
+
     assert response.status_code != 413, response.text
     assert response.status_code in (303, 422)
 
 
 def test_role_without_uploads_gets_404_unread(client, auth, app):
     # A board secretary may not import. The body exceeds even the upload limit, so a
-    # 413 would show that it was read; the 404 comes before that.
+    # 413 would show that it was read, and the 404 must come before that.
     app.config["MAX_CONTENT_LENGTH"] = 1_000
     app.config["UPLOAD_MAX_BYTES"] = 100_000
     auth.login("bestuur@demo.test")

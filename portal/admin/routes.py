@@ -18,7 +18,7 @@ from portal.domain.comparison import (
     FreezeRefused,
     check_freeze_date,
     check_freeze_now,
-    freeze_comparison,
+    freeze_and_record,
     plan_freeze,
 )
 from portal.domain.registry import (
@@ -174,7 +174,7 @@ def _staged_or_error(form: RegistryConfirmForm):
         staged = staging.load_staged(form.token.data, form.sha256.data, current_user.id)
     except staging.StagingError as error:
         status, message = STAGING_MESSAGES[error.code]
-        logger.info("registry confirmation refused reason=%s user=%s", error.code, current_user.id)
+        logger.info("registry confirmation rejected reason=%s user=%s", error.code, current_user.id)
         return None, _render_registry(status, refusal=str(message))
     return staged, None
 
@@ -352,18 +352,10 @@ def freeze():
         return redirect(url_for("admin.comparison"), 303)
 
     # The freeze runs inside the request: 412,000 respondents took 3.3 s on SQLite and
-    # 4.9 s on PostgreSQL on the development machine, well within the web timeout.
-    with db.atomic():
-        written = freeze_comparison(school_year, day, current_app.config["SUPPRESSION_THRESHOLD"])
-        plan_freeze(school_year, None)
-        audit.record(
-            "comparison.frozen",
-            current_user,
-            obj=school_year,
-            school_year=school_year.name,
-            frozen_on=day.isoformat(),
-            values=written,
-        )
+    # 4.9 s on PostgreSQL on a 2-core machine, well within the 30 s web timeout.
+    written = freeze_and_record(
+        school_year, day, current_app.config["SUPPRESSION_THRESHOLD"], current_user
+    )
     if written:
         flash(
             _(

@@ -22,9 +22,11 @@ from portal.models import (
     Respondent,
     School,
     SchoolYear,
+    User,
     db,
 )
 
+from . import audit
 from .indicators import ScoringPlan
 from .report import questionnaire_items
 
@@ -93,7 +95,7 @@ def compute_comparison(school_year: SchoolYear, threshold: int) -> list[dict]:
         if respondents_of_school < threshold:
             continue
         # More respondents than pupils on 1 October means a wrong file or a wrong count,
-        # and the report says so; such figures stay out of the national value.
+        # which the report points out, so such figures stay out of the national value.
         if school_id in pupils and respondents_of_school > pupils[school_id]:
             continue
         for scale, (total, respondents) in scales.items():
@@ -133,7 +135,7 @@ def freeze_comparison(school_year: SchoolYear, frozen_on: date, threshold: int) 
     with db.atomic():
         if isinstance(db.obj, PostgresqlDatabase):
             # Two freezes of one year at once (the planned job and an admin) would both
-            # insert after their deletes and break the unique index; the row lock makes
+            # insert after their deletes and break the unique index. The row lock makes
             # the second wait and then replace the first one's values. SQLite takes its
             # write lock when the transaction begins.
             SchoolYear.select().where(SchoolYear.id == school_year.id).for_update().execute()
@@ -149,6 +151,25 @@ def freeze_comparison(school_year: SchoolYear, frozen_on: date, threshold: int) 
         "comparison frozen year=%s frozen_on=%s values=%s", school_year.name, frozen_on, len(values)
     )
     return len(values)
+
+
+def freeze_and_record(
+    school_year: SchoolYear, day: date, threshold: int, user: User | None = None
+) -> int:
+    """Freeze the year's values on ``day``, clear its planned freeze and audit both.
+
+    All three happen in one transaction, so a plan is carried out once. Returns the rows
+    written. ``user`` is None when the periodic job carries out a plan.
+    """
+    planned = school_year.comparison_freeze_on
+    details = {"school_year": school_year.name, "frozen_on": day.isoformat()}
+    if planned is not None:
+        details["planned_on"] = planned.isoformat()
+    with db.atomic():
+        written = freeze_comparison(school_year, day, threshold)
+        plan_freeze(school_year, None)
+        audit.record("comparison.frozen", user, obj=school_year, values=written, **details)
+    return written
 
 
 def check_freeze_date(school_year: SchoolYear, day: date, today: date) -> None:

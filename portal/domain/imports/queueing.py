@@ -23,9 +23,9 @@ IMPORT_JOB = "jobs.imports.import_file"
 ACTIVE = ("queued", "running")
 WAITING = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 DEAD = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
-# An import without job and stored file runs inside the upload request, which gunicorn
-# stops after its worker timeout (30 s by default; `portal serve` keeps the default).
-# One still active after this many seconds lost its request.
+# An import without job and stored file runs inside the upload request. Gunicorn stops
+# that request after its worker timeout, 30 s by default, which `portal serve` keeps.
+# So an inline import still active after this many seconds has lost its request.
 INLINE_MAX_SECONDS = 120
 
 

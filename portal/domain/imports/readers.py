@@ -47,7 +47,7 @@ UNREADABLE_WORKBOOK = (
 # shared strings and each cell's text in memory whole.
 XLSX_MAX_UNCOMPRESSED_BYTES = 100_000_000
 # Sheets of survey answers packed 11 to 16 times in that measurement, also with every
-# answer the same; one letter repeated packs about 1000 times, as in a decompression bomb.
+# answer the same. One letter repeated packs about 1000 times, as in a decompression bomb.
 XLSX_MAX_COMPRESSION_RATIO = 100
 # Small parts such as styles are not held to the ratio: they cost little memory.
 XLSX_RATIO_MIN_BYTES = 1_000_000

@@ -24,8 +24,8 @@ GROUP_MAX_LENGTH = 32
 # The widest format has 7 fixed columns and a questionnaire has tens of items; 500 leaves
 # ample room, and a header beyond it is not a survey file (Excel allows 16,384 columns).
 MAX_COLUMNS = 500
-# A whole number written with the ASCII digits 0-9 only, with an optional sign and
-# decimal part; float() would also read full-width and other Unicode digits and "1_0".
+# A number written with the ASCII digits 0-9 only, with an optional sign and decimal
+# part. float() alone would also read full-width and other Unicode digits, and "1_0".
 ASCII_NUMBER = re.compile(r"^[+-]?[0-9]+(?:[.,][0-9]+)?$")
 # Control and format characters (Unicode Cc and Cf, such as U+202E right-to-left override
 # and U+200B zero-width space) are invisible or reorder text, so a group name with one
@@ -43,7 +43,7 @@ class ItemRule:
 
 @dataclass(frozen=True)
 class Target:
-    """What the file must match: the chosen school, year and the questionnaire's items."""
+    """The chosen school, year and questionnaire items that every row of a file must match."""
 
     brin: str
     vestiging: str
